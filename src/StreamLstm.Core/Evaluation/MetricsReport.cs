@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace StreamLstm.Evaluation;
+
+/// <summary>Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in CONTRACT.md, plus <c>model</c> and <c>baseline_rolling_vol</c>).</summary>
+public static class MetricsReport
+{
+    public static void Write(BacktestResult result, string path)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteNumber("horizon", result.Horizon);
+        json.WriteString("model", result.Model);
+        json.WritePropertyName("overall");
+        WriteScore(json, result.Overall, null);
+        json.WriteStartArray("symbols");
+        foreach (var s in result.Symbols) WriteScore(json, s.Score, s.Symbol);
+        json.WriteEndArray();
+        json.WriteStartArray("skipped");
+        foreach (var s in result.Skipped) json.WriteStringValue(s);
+        json.WriteEndArray();
+        json.WritePropertyName("baseline_rolling_vol");
+        json.WriteStartObject();
+        WriteNumber(json, "coverage80", result.Baseline.Coverage80);
+        WriteNumber(json, "interval_width", result.Baseline.IntervalWidth);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteScore(Utf8JsonWriter json, ForecastScore score, string? symbol)
+    {
+        json.WriteStartObject();
+        if (symbol is not null) json.WriteString("symbol", symbol);
+        json.WriteNumber("n", score.N);
+        WriteNumber(json, "mae", score.Mae);
+        WriteNumber(json, "rmse", score.Rmse);
+        WriteNumber(json, "naive_mae", score.NaiveMae);
+        WriteNumber(json, "rel_mae", score.RelMae);
+        WriteNumber(json, "directional_accuracy", score.DirectionalAccuracy);
+        WriteNumber(json, "coverage80", score.Coverage80);
+        WriteNumber(json, "interval_width", score.IntervalWidth);
+        json.WriteEndObject();
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v && double.IsFinite(v)) json.WriteNumber(name, v);
+        else json.WriteNull(name);
+    }
+}

@@ -1,0 +1,38 @@
+using StreamLstm.Model;
+
+namespace StreamLstm.Inference;
+
+/// <summary>
+/// Turns the network's raw outputs for one step (normalized moves) into price forecasts, applying the model's
+/// calibration: point = P * exp(shrink * m * s), bounds = P * exp((m -/+ k * spread) * s), s = sigma * sqrt(h).
+/// </summary>
+public static class ForecastDecoder
+{
+    /// <summary>Decodes <paramref name="raw"/> (3H values: medians, lower spreads, upper spreads) at price <paramref name="price"/>.</summary>
+    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration)
+    {
+        int horizons = raw.Length / 3;
+        var forecast = new Forecast(new double[horizons], new double[horizons], new double[horizons]);
+        Decode(raw, price, sigma, calibration, forecast.Point, forecast.Lower, forecast.Upper);
+        return forecast;
+    }
+
+    /// <summary>Decodes into caller-owned spans (no allocation).</summary>
+    public static void Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration,
+        Span<double> point, Span<double> lower, Span<double> upper)
+    {
+        int horizons = raw.Length / 3;
+        for (int h = 0; h < horizons; h++)
+        {
+            double scale = sigma * Math.Sqrt(h + 1);
+            double median = raw[h];
+            double k = calibration.IntervalScale[h];
+            point[h] = price * Math.Exp(calibration.Shrink[h] * median * scale);
+            lower[h] = price * Math.Exp((median - k * Softplus(raw[horizons + h])) * scale);
+            upper[h] = price * Math.Exp((median + k * Softplus(raw[2 * horizons + h])) * scale);
+        }
+    }
+
+    /// <summary>log(1 + e^x), computed without overflow.</summary>
+    public static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
+}

@@ -1,0 +1,17 @@
+using StreamLstm.Features;
+using StreamLstm.Model;
+
+namespace StreamLstm.Inference;
+
+/// <summary>Everything kept per symbol on the per-tick path: its online features and its LSTM state.</summary>
+public sealed class SymbolState(string symbol, ModelSettings settings)
+{
+    /// <summary>The symbol.</summary>
+    public string Symbol { get; } = symbol;
+
+    /// <summary>Online, per-symbol normalized features.</summary>
+    public SymbolFeatures Features { get; } = new();
+
+    /// <summary>The LSTM's (h, c), advanced once per tick.</summary>
+    public RecurrentState Recurrent { get; } = new(settings.Layers, settings.HiddenSize);
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text;
+
+namespace StreamLstm.Ticks;
+
+/// <summary>
+/// Reads a CSV of prices: a header with at least <c>timestamp,symbol,price</c> (and optionally <c>volume</c>); other
+/// columns are ignored. Rows may interleave symbols; each symbol's rows must be in time order.
+/// </summary>
+public static class PriceCsvReader
+{
+    /// <summary>Reads every row of <paramref name="path"/>; throws <see cref="InvalidDataException"/> naming the line.</summary>
+    public static List<Tick> Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"data file '{path}' does not exist", path);
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Read(reader, path);
+    }
+
+    /// <summary>Reads every row from <paramref name="reader"/>; <paramref name="name"/> names the source in errors.</summary>
+    public static List<Tick> Read(TextReader reader, string name)
+    {
+        var header = reader.ReadLine() ?? throw new InvalidDataException($"{name}: the file is empty (expected a header with timestamp,symbol,price)");
+        var columns = SplitLine(header);
+        int tsCol = IndexOf(columns, "timestamp"), symCol = IndexOf(columns, "symbol"), priceCol = IndexOf(columns, "price");
+        int volCol = IndexOf(columns, "volume");
+        if (tsCol < 0 || symCol < 0 || priceCol < 0)
+            throw new InvalidDataException($"{name}: line 1: the header must name the columns timestamp, symbol and price (found: {string.Join(",", columns)})");
+        int needed = Math.Max(Math.Max(tsCol, symCol), Math.Max(priceCol, volCol)) + 1;
+
+        var ticks = new List<Tick>();
+        var lastBySymbol = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        int lineNo = 1;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            var fields = SplitLine(line);
+            if (fields.Count < Math.Max(needed, Math.Max(Math.Max(tsCol, symCol), priceCol) + 1))
+                throw new InvalidDataException($"{name}: line {lineNo}: expected at least {needed} columns, found {fields.Count}");
+            if (!TimestampParser.TryParse(fields[tsCol], out var ts, out var tsError))
+                throw new InvalidDataException($"{name}: line {lineNo}: {tsError}");
+            var symbol = fields[symCol];
+            if (SymbolRules.Validate(symbol) is { } symError)
+                throw new InvalidDataException($"{name}: line {lineNo}: {symError}");
+            if (!double.TryParse(fields[priceCol], NumberStyles.Float, CultureInfo.InvariantCulture, out var price)
+                || !double.IsFinite(price) || price <= 0)
+                throw new InvalidDataException($"{name}: line {lineNo}: price '{fields[priceCol]}' is not a positive finite number");
+            double? volume = null;
+            if (volCol >= 0 && volCol < fields.Count && fields[volCol].Length > 0)
+            {
+                if (!double.TryParse(fields[volCol], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < 0)
+                    throw new InvalidDataException($"{name}: line {lineNo}: volume '{fields[volCol]}' is not a non-negative number");
+                volume = v;
+            }
+            if (lastBySymbol.TryGetValue(symbol, out var previous) && ts < previous)
+                throw new InvalidDataException($"{name}: line {lineNo}: {symbol} at {ts:O} is earlier than its previous row ({previous:O}); each symbol's rows must be in time order");
+            lastBySymbol[symbol] = ts;
+            ticks.Add(new Tick(symbol, ts, price, volume));
+        }
+        return ticks;
+    }
+
+    private static int IndexOf(List<string> columns, string name) =>
+        columns.FindIndex(c => string.Equals(c.Trim(), name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Splits one CSV line (RFC 4180 quoting, no embedded newlines).</summary>
+    internal static List<string> SplitLine(string line)
+    {
+        var fields = new List<string>();
+        var sb = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char ch = line[i];
+            if (quoted)
+            {
+                if (ch == '"')
+                {
+                    if (i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
+                    else quoted = false;
+                }
+                else sb.Append(ch);
+            }
+            else if (ch == '"') quoted = true;
+            else if (ch == ',') { fields.Add(sb.ToString()); sb.Clear(); }
+            else sb.Append(ch);
+        }
+        fields.Add(sb.ToString());
+        return fields;
+    }
+}

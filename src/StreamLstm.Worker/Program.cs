@@ -1,0 +1,3 @@
+using StreamLstm.Worker.Verbs;
+
+return CommandLine.Run(args);

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using Spectre.Console;
+using StreamLstm.Evaluation;
+using StreamLstm.Model;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.Worker.Verbs;
+
+/// <summary>
+/// <c>backtest --data CSV [--model STORE] --out DIR [--horizon H] [--train-fraction F]</c>: walk-forward evaluation on the
+/// worker's per-tick path; writes <c>DIR/metrics.json</c> and PNG charts in <c>DIR/charts</c>.
+/// </summary>
+public static class BacktestVerb
+{
+    public static Command Create()
+    {
+        var data = new Option<FileInfo>("--data") { Description = "CSV of prices", Required = true };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "model store whose current version to evaluate (default: train one on the first part)" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "folder for metrics.json and charts", Required = true };
+        var horizon = new Option<int>("--horizon") { Description = "ticks ahead to score", DefaultValueFactory = _ => 1 };
+        var fraction = new Option<double>("--train-fraction") { Description = "share of each symbol's ticks before scoring starts", DefaultValueFactory = _ => 0.7 };
+        var epochs = new Option<int?>("--epochs") { Description = "most epochs when training (default: Training:Epochs)" };
+        var command = CommandLine.Verb("backtest", "Walk-forward evaluation, tick by tick and statefully, with metrics.json and charts.");
+        foreach (var option in new Option[] { data, model, output, horizon, fraction, epochs }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var f = parse.GetValue(fraction);
+            if (!(f > 0 && f < 1)) throw new CliException($"--train-fraction must be between 0 and 1 (exclusive), got {f}");
+            var h = parse.GetValue(horizon);
+            if (h < 1) throw new CliException($"--horizon must be at least 1, got {h}");
+            var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
+            var ticks = PriceCsvReader.Read(parse.GetValue(data)!.FullName);
+            var outDir = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(outDir);
+
+            using var version = parse.GetValue(model) is { } store
+                ? new ModelStore(store.FullName).LoadCurrent()
+                : TrainOnFirstPart(configuration, parse.GetValue(epochs), ticks, f, h, outDir, parse.GetValue(data)!.Name);
+            if (h > version.Settings.Horizons)
+                throw new CliException($"--horizon {h} is beyond the model's {version.Settings.Horizons} horizons");
+            var result = Run(ticks, version, h, f);
+            var metrics = Path.Combine(outDir, "metrics.json");
+            MetricsReport.Write(result, metrics);
+            var charts = BacktestCharts.Write(result, Path.Combine(outDir, "charts"));
+            Console.WriteLine(Summary(result));
+            Console.WriteLine($"wrote {metrics} and {charts.Count} charts in {Path.Combine(outDir, "charts")}");
+            return 0;
+        });
+        return command;
+    }
+
+    internal static string Summary(BacktestResult r) =>
+        $"{r.Model} h={r.Horizon}: n={r.Overall.N} rel_mae={r.Overall.RelMae:F4} mae={r.Overall.Mae:G5} " +
+        $"directional={r.Overall.DirectionalAccuracy:F3} coverage80={r.Overall.Coverage80:F3} width={r.Overall.IntervalWidth:P3} " +
+        $"(rolling-vol band: coverage80={r.Baseline.Coverage80:F3} width={r.Baseline.IntervalWidth:P3}); " +
+        $"symbols scored {r.Symbols.Count}, skipped {r.Skipped.Count}";
+
+    private static ModelVersion TrainOnFirstPart(Microsoft.Extensions.Configuration.IConfiguration configuration, int? epochs,
+        List<Tick> ticks, double fraction, int horizon, string outDir, string source)
+    {
+        var settings = VerbConfiguration.Model(configuration);
+        if (horizon > settings.Horizons) settings = settings with { Horizons = horizon };
+        var training = VerbConfiguration.Training(configuration, epochs);
+        var series = Backtester.TrainingSeries(ticks, fraction, settings.Warmup);
+        var result = TrainVerb.TrainWithProgress(settings, training, series);
+        var trainTicks = SymbolTicksBefore(ticks, fraction);
+        var store = new ModelStore(Path.Combine(outDir, "model"));
+        store.Add(result.Network, result.Calibration, TrainVerb.Metadata(result, trainTicks, source));
+        Console.WriteLine($"trained on the first {fraction:P0} of each symbol: {result.Epochs} epochs, {TrainVerb.Summary(result.Validation)}");
+        result.Network.Dispose();
+        return store.LoadCurrent();
+    }
+
+    private static List<Tick> SymbolTicksBefore(List<Tick> ticks, double fraction) =>
+        Learning.SymbolSeries.GroupBySymbol(ticks).SelectMany(g => g.Value.GetRange(0, Backtester.SplitIndex(g.Value.Count, fraction))).ToList();
+
+    internal static BacktestResult Run(List<Tick> ticks, ModelVersion version, int horizon, double fraction)
+    {
+        BacktestResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"backtest {version.Id} h={horizon}", maxValue: 1);
+                result = Backtester.Run(ticks, version, horizon, fraction, new SyncProgress(v => task.Value = v));
+            });
+        return result!;
+    }
+
+    private sealed class SyncProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.ComponentModel.DataAnnotations;
+using StreamLstm.Model;
+
+namespace StreamLstm.Worker.Verbs;
+
+/// <summary>The verbs of the <c>streamlstm</c> executable. Errors a user can fix print one line and exit 2.</summary>
+public static class CommandLine
+{
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("StreamLstm: real-time LSTM forecasts for live market feeds.");
+        root.Subcommands.Add(TrainVerb.Create());
+        root.Subcommands.Add(BacktestVerb.Create());
+        root.Subcommands.Add(DemoVerb.Create());
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {parsed.Errors[0].Message}");
+            return 2;
+        }
+        try
+        {
+            return parsed.Invoke();
+        }
+        catch (Exception ex) when (UserError(ex) is { } message)
+        {
+            Console.Error.WriteLine($"error: {message}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    /// <summary>A command with the given options whose unknown <c>--Section:Key=value</c> tokens become settings.</summary>
+    internal static Command Verb(string name, string description)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        return command;
+    }
+
+    private static string? UserError(Exception ex) => ex switch
+    {
+        CliException or ModelStoreException or ValidationException => ex.Message,
+        FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException => ex.Message,
+        IOException => ex.Message,
+        ArgumentOutOfRangeException a => a.Message.Split(" (Parameter")[0],
+        InvalidOperationException when ex.Source?.StartsWith("StreamLstm", StringComparison.Ordinal) == true => ex.Message,
+        _ => null,
+    };
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Spectre.Console;
+using StreamLstm.Learning;
+using StreamLstm.Model;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.Worker.Verbs;
+
+/// <summary><c>train --data CSV --out STORE [--epochs N]</c>: trains a model and makes it the store's current version.</summary>
+public static class TrainVerb
+{
+    public static Command Create()
+    {
+        var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price[,volume])", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "model store to add the version to (created if absent)", Required = true };
+        var epochs = new Option<int?>("--epochs") { Description = "most epochs to train (default: Training:Epochs)" };
+        var command = CommandLine.Verb("train", "Train a model offline from a CSV of prices and make it the store's current version.");
+        command.Options.Add(data);
+        command.Options.Add(output);
+        command.Options.Add(epochs);
+        command.SetAction(parse =>
+        {
+            var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
+            var model = VerbConfiguration.Model(configuration);
+            var training = VerbConfiguration.Training(configuration, parse.GetValue(epochs));
+            var ticks = PriceCsvReader.Read(parse.GetValue(data)!.FullName);
+            var series = SymbolSeries.FromTicks(ticks, model.Warmup);
+            var result = TrainWithProgress(model, training, series);
+            var store = new ModelStore(parse.GetValue(output)!.FullName);
+            var id = store.Add(result.Network, result.Calibration, Metadata(result, ticks, parse.GetValue(data)!.Name));
+            Console.WriteLine($"{id} is now current in {store.Directory}: {series.Count} symbols, {ticks.Count} ticks, " +
+                $"{result.Epochs} epochs, {Summary(result.Validation)}");
+            result.Network.Dispose();
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Trains with a progress bar: epoch, loss, validation loss, ETA.</summary>
+    internal static TrainingResult TrainWithProgress(ModelSettings model, TrainingSettings training, IReadOnlyList<SymbolSeries> series)
+    {
+        var trainer = new ModelTrainer(model, training);
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: training.Epochs);
+                var progress = new Progress(report =>
+                {
+                    task.Value = report.Epoch;
+                    task.Description = $"epoch {report.Epoch}/{report.MaxEpochs} loss {report.TrainLoss:F4} val {report.ValidationLoss:F4} (best {report.BestValidationLoss:F4})";
+                });
+                result = trainer.Train(series, progress);
+                task.Value = task.MaxValue;
+            });
+        return result!;
+    }
+
+    internal static ModelMetadata Metadata(TrainingResult result, IReadOnlyList<Tick> ticks, string source) => new()
+    {
+        Version = "",
+        Source = source,
+        DataFrom = ticks.Count == 0 ? null : ticks.Min(t => t.Timestamp),
+        DataTo = ticks.Count == 0 ? null : ticks.Max(t => t.Timestamp),
+        Symbols = ticks.Select(t => t.Symbol).Distinct().Count(),
+        Ticks = ticks.Count,
+        Epochs = result.Epochs,
+        ValidationLoss = result.Validation.Loss,
+        ValidationRelMae = result.Validation.RelMae,
+        ValidationCoverage80 = result.Validation.Coverage80,
+    };
+
+    internal static string Summary(ValidationSummary v) =>
+        $"validation rel_mae {string.Join("/", v.RelMae.Select(x => x.ToString("F3")))}, coverage80 {string.Join("/", v.Coverage80.Select(x => x.ToString("F3")))} (horizons 1..{v.RelMae.Length})";
+
+    /// <summary>Reports synchronously, on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Progress(Action<EpochReport> report) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => report(value);
+    }
+}
