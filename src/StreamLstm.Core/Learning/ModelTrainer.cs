@@ -101,6 +101,7 @@ public sealed class ModelTrainer
     private double TrainEpoch(LstmForecaster network, optim.Optimizer optimizer, List<(Split Split, int Start)> windows, CancellationToken cancellationToken)
     {
         network.train();
+        using var grad = torch.enable_grad();
         int w = _model.Window, f = SymbolFeatures.Count, h = _model.Horizons;
         var x = new float[_training.BatchSize * w * f];
         var y = new float[_training.BatchSize * w * h];

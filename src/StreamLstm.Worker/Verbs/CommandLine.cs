@@ -22,7 +22,7 @@ public static class CommandLine
         }
         try
         {
-            return parsed.Invoke();
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception ex) when (UserError(ex) is { } message)
         {

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using StreamLstm.Model;
+using StreamLstm.Tests.Support;
+using StreamLstm.Worker.Verbs;
+
+namespace StreamLstm.Tests.Verbs;
+
+public class VerbTests
+{
+    private static readonly string[] Small =
+    [
+        "--Model:HiddenSize=16", "--Model:Horizons=2", "--Model:Window=40", "--Model:BurnIn=10", "--Model:Warmup=20",
+        "--Training:BatchSize=64", "--Training:Stride=10",
+    ];
+
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            return (CommandLine.Run(args), output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    private static void AssertOneLineError((int Code, string Out, string Error) result, string expected)
+    {
+        Assert.Equal(2, result.Code);
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Fact]
+    public void Train_then_backtest_produce_a_store_metrics_and_charts()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(3, 500, seed: 31));
+
+        var train = Run(["train", "--data", csv, "--out", dir.File("store"), "--epochs", "2", .. Small]);
+        Assert.True(train.Code == 0, train.Error);
+        Assert.Contains("v1 is now current", train.Out);
+        var store = new ModelStore(dir.File("store"));
+        Assert.Equal("v1", store.CurrentVersion);
+        Assert.Equal(3, store.ReadMetadata("v1").Symbols);
+
+        var backtest = Run(["backtest", "--data", csv, "--model", dir.File("store"), "--out", dir.File("bt"), "--horizon", "2"]);
+        Assert.True(backtest.Code == 0, backtest.Error);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(dir.File("bt/metrics.json")));
+        Assert.Equal(2, metrics.RootElement.GetProperty("horizon").GetInt32());
+        Assert.Equal(3, metrics.RootElement.GetProperty("symbols").GetArrayLength());
+        Assert.Equal(3 * (500 - 350 - 2), metrics.RootElement.GetProperty("overall").GetProperty("n").GetInt32());
+        var charts = Directory.GetFiles(dir.File("bt/charts"), "*.png");
+        Assert.Equal(3, charts.Length);
+        Assert.All(charts, c => Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(c)[..4]));
+    }
+
+    [Fact]
+    public void Backtest_without_a_model_trains_on_the_first_part_and_keeps_that_model()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 500, seed: 32));
+        var result = Run(["backtest", "--data", csv, "--out", dir.File("bt"), "--train-fraction", "0.6", "--epochs", "2", .. Small]);
+        Assert.True(result.Code == 0, result.Error);
+        Assert.True(File.Exists(dir.File("bt/metrics.json")));
+        var meta = new ModelStore(dir.File("bt/model")).ReadMetadata("v1");
+        Assert.Equal(2 * 300, meta.Ticks);
+    }
+
+    [Fact]
+    public void A_missing_data_file_is_a_one_line_error()
+    {
+        using var dir = new TempDirectory();
+        AssertOneLineError(Run("train", "--data", dir.File("nope.csv"), "--out", dir.File("store")), $"data file '{dir.File("nope.csv")}' does not exist");
+    }
+
+    [Fact]
+    public void A_bad_row_is_a_one_line_error_naming_the_line()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("eu.csv"), "timestamp,symbol,price\n1991.496154,DAX,1628.75\n");
+        AssertOneLineError(Run("train", "--data", dir.File("eu.csv"), "--out", dir.File("store")), "line 2: timestamp '1991.496154' is a number");
+    }
+
+    [Fact]
+    public void An_invalid_setting_is_a_one_line_error_naming_the_key()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(1, 50, seed: 33));
+        AssertOneLineError(Run("train", "--data", csv, "--out", dir.File("store"), "--Model:HiddenSize=0"), "Model:HiddenSize");
+        AssertOneLineError(Run("train", "--data", csv, "--out", dir.File("store"), "--Model:Layers=two"), "Model:Layers");
+        AssertOneLineError(Run("train", "--data", csv, "--out", dir.File("store"), "--Model:Window=20", "--Model:BurnIn=30"), "Model:BurnIn");
+    }
+
+    [Fact]
+    public void Bad_options_are_one_line_errors()
+    {
+        AssertOneLineError(Run("train", "--data", "x.csv"), "--out");
+        AssertOneLineError(Run("backtest", "--data", "x.csv", "--out", "o", "--train-fraction", "1.5"), "--train-fraction");
+        AssertOneLineError(Run("backtest", "--data", "x.csv", "--out", "o", "--horizon", "0"), "--horizon");
+        AssertOneLineError(Run("train", "--data", "x.csv", "--out", "o", "stray"), "unrecognized argument 'stray'");
+    }
+
+    [Fact]
+    public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(1, 50, seed: 34));
+        Directory.CreateDirectory(dir.File("empty"));
+        AssertOneLineError(Run("backtest", "--data", csv, "--model", dir.File("empty"), "--out", dir.File("bt")), "has no current version");
+    }
+}
