@@ -5,12 +5,13 @@ namespace StreamLstm.Ticks;
 
 /// <summary>
 /// Reads a CSV of prices: a header with at least <c>timestamp,symbol,price</c> (and optionally <c>volume</c>); other
-/// columns are ignored. Rows may interleave symbols; each symbol's rows must be in time order.
+/// columns are ignored. Rows may interleave symbols; each symbol's rows should be in time order: a row earlier than
+/// its symbol's previous row is late, and is skipped and counted, as the worker does with late ticks.
 /// </summary>
 public static class PriceCsvReader
 {
     /// <summary>Reads every row of <paramref name="path"/>; throws <see cref="InvalidDataException"/> naming the line.</summary>
-    public static List<Tick> Read(string path)
+    public static PriceData Read(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"data file '{path}' does not exist", path);
@@ -19,7 +20,7 @@ public static class PriceCsvReader
     }
 
     /// <summary>Reads every row from <paramref name="reader"/>; <paramref name="name"/> names the source in errors.</summary>
-    public static List<Tick> Read(TextReader reader, string name)
+    public static PriceData Read(TextReader reader, string name)
     {
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{name}: the file is empty (expected a header with timestamp,symbol,price)");
         var columns = SplitLine(header);
@@ -31,7 +32,8 @@ public static class PriceCsvReader
 
         var ticks = new List<Tick>();
         var lastBySymbol = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-        int lineNo = 1;
+        int lineNo = 1, late = 0;
+        int? firstLate = null;
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
@@ -56,11 +58,15 @@ public static class PriceCsvReader
                 volume = v;
             }
             if (lastBySymbol.TryGetValue(symbol, out var previous) && ts < previous)
-                throw new InvalidDataException($"{name}: line {lineNo}: {symbol} at {ts:O} is earlier than its previous row ({previous:O}); each symbol's rows must be in time order");
+            {
+                late++;
+                firstLate ??= lineNo;
+                continue;
+            }
             lastBySymbol[symbol] = ts;
             ticks.Add(new Tick(symbol, ts, price, volume));
         }
-        return ticks;
+        return new PriceData(ticks, late, firstLate);
     }
 
     private static int IndexOf(List<string> columns, string name) =>

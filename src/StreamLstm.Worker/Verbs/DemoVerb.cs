@@ -58,6 +58,6 @@ public static class DemoVerb
         using var stream = typeof(DemoVerb).Assembly.GetManifestResourceStream(SampleResource)
             ?? throw new InvalidOperationException($"resource {SampleResource} is missing from the build");
         using var reader = new StreamReader(stream);
-        return PriceCsvReader.Read(reader, "bundled sample");
+        return PriceFile.Read(reader, "bundled sample");
     }
 }

@@ -1,0 +1,3 @@
+using StreamLstm.Bench;
+
+return Suites.Run(args);

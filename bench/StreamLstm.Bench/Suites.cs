@@ -1,0 +1,33 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace StreamLstm.Bench;
+
+/// <summary>
+/// Benchmark entry point: <c>dotnet run -c Release --project bench/StreamLstm.Bench -- SUITE</c>. Progress goes to
+/// standard error; the last line of standard output is one flat JSON object of the suite's figures, each measured
+/// next to its baseline in the same run, with their ratios.
+/// </summary>
+public static class Suites
+{
+    public static int Run(string[] args)
+    {
+        var suite = args.FirstOrDefault();
+        Dictionary<string, double>? figures = suite switch
+        {
+            "training" => TrainingSuite.Run(),
+            _ => null,
+        };
+        if (figures is null)
+        {
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training)");
+            return 2;
+        }
+        Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 6))));
+        return 0;
+    }
+
+    internal static void Log(string message) => Console.Error.WriteLine(message);
+
+    internal static string F(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

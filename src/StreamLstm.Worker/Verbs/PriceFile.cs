@@ -1,0 +1,18 @@
+using StreamLstm.Ticks;
+
+namespace StreamLstm.Worker.Verbs;
+
+/// <summary>Reads a CSV of prices for a verb, telling the user about late rows that were skipped.</summary>
+public static class PriceFile
+{
+    public static List<Tick> Read(string path) => Report(PriceCsvReader.Read(path), path);
+
+    public static List<Tick> Read(TextReader reader, string name) => Report(PriceCsvReader.Read(reader, name), name);
+
+    private static List<Tick> Report(PriceData data, string name)
+    {
+        if (data.LateRows > 0)
+            Console.Error.WriteLine($"warning: {name}: skipped {data.LateRows} late row(s), earlier than their symbol's previous row (first at line {data.FirstLateLine})");
+        return data.Ticks;
+    }
+}
