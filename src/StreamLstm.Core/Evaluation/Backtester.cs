@@ -26,13 +26,14 @@ public static class Backtester
 
     /// <summary>Runs the backtest of <paramref name="model"/> at <paramref name="horizon"/>.</summary>
     public static BacktestResult Run(IReadOnlyList<Tick> ticks, ModelVersion model, int horizon, double trainFraction,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        ServingSettings? serving = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         if (horizon < 1 || horizon > model.Settings.Horizons)
             throw new ArgumentOutOfRangeException(nameof(horizon), $"horizon {horizon} is outside the model's 1..{model.Settings.Horizons}");
         var groups = SymbolSeries.GroupBySymbol(ticks);
         var result = new BacktestResult { Horizon = horizon, Model = model.Id };
-        var symbols = groups.Select(g => new SymbolRun(g.Key, g.Value, SplitIndex(g.Value.Count, trainFraction), model.Settings)).ToList();
+        serving ??= new ServingSettings();
+        var symbols = groups.Select(g => new SymbolRun(g.Key, g.Value, SplitIndex(g.Value.Count, trainFraction), new SymbolState(g.Key, model.Settings, serving))).ToList();
         var forecaster = new BatchForecaster(model);
 
         int rounds = symbols.Count == 0 ? 0 : symbols.Max(s => s.Ticks.Count);
@@ -84,11 +85,11 @@ public static class Backtester
         return result;
     }
 
-    private sealed class SymbolRun(string symbol, List<Tick> ticks, int split, ModelSettings settings)
+    private sealed class SymbolRun(string symbol, List<Tick> ticks, int split, SymbolState state)
     {
         public List<Tick> Ticks { get; } = ticks;
         public int Split { get; } = split;
-        public SymbolState State { get; } = new(symbol, settings);
+        public SymbolState State { get; } = state;
         public RollingVolatilityBand Band { get; } = new();
         public SymbolBacktest Result { get; } = new(symbol);
     }

@@ -6,8 +6,8 @@ namespace StreamLstm.Inference;
 
 /// <summary>
 /// The per-tick path: for a batch of (symbol state, tick) pairs, advances each symbol's features and LSTM state by
-/// one step, all symbols in one batched step, and decodes a forecast for every symbol that is warm. Backtest and
-/// the worker both run it.
+/// one step, all symbols in one batched step, and decodes a forecast for every symbol that is warm, adapted by the
+/// symbol's <see cref="ForecastTracker"/>. Backtest and the worker both run it.
 /// </summary>
 public sealed class BatchForecaster
 {
@@ -44,20 +44,31 @@ public sealed class BatchForecaster
         for (int i = 0; i < n; i++)
         {
             forecasts[i] = null;
+            states[i].Tracker.Observe(ticks[i].Price);
             var row = _inputs.AsSpan(_batch.Count * f, f);
             if (states[i].Features.Advance(ticks[i].Timestamp, ticks[i].Price, row))
             {
                 _batch.Add(states[i].Recurrent);
                 _rows.Add(i);
             }
+            else
+            {
+                states[i].Tracker.Skip();
+            }
         }
         _stepper.Step(_batch, _inputs.AsSpan(0, _batch.Count * f), _raw);
         for (int j = 0; j < _rows.Count; j++)
         {
             var state = states[_rows[j]];
-            if (state.Features.Returns < _model.Settings.Warmup) continue;
-            forecasts[_rows[j]] = ForecastDecoder.Decode(_raw.AsSpan(j * outputs, outputs),
-                state.Features.LastPrice, state.Features.Sigma, _model.Calibration);
+            if (state.Features.Returns < _model.Settings.Warmup)
+            {
+                state.Tracker.Skip();
+                continue;
+            }
+            var forecast = ForecastDecoder.Decode(_raw.AsSpan(j * outputs, outputs),
+                state.Features.LastPrice, state.Features.Sigma, _model.Calibration, state.Tracker);
+            state.Tracker.Serve(forecast, state.Features.LastPrice);
+            forecasts[_rows[j]] = forecast;
         }
     }
 }

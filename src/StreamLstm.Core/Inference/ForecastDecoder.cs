@@ -4,29 +4,32 @@ namespace StreamLstm.Inference;
 
 /// <summary>
 /// Turns the network's raw outputs for one step (normalized moves) into price forecasts, applying the model's
-/// calibration: point = P * exp(shrink * m * s), bounds = P * exp((m -/+ k * spread) * s), s = sigma * sqrt(h).
+/// calibration: point = P * exp(shrink * m * s), bounds = P * exp((m -/+ k * spread) * s), s = sigma * sqrt(h), where k is
+/// the calibrated interval scale times the symbol's online adjustment (<see cref="ForecastTracker"/>), when given.
 /// </summary>
 public static class ForecastDecoder
 {
     /// <summary>Decodes <paramref name="raw"/> (3H values: medians, lower spreads, upper spreads) at price <paramref name="price"/>.</summary>
-    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration)
+    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null)
     {
         int horizons = raw.Length / 3;
-        var forecast = new Forecast(new double[horizons], new double[horizons], new double[horizons]);
-        Decode(raw, price, sigma, calibration, forecast.Point, forecast.Lower, forecast.Upper);
+        var point = new double[horizons];
+        var forecast = new Forecast(point, new double[horizons], new double[horizons]) { ModelPoint = point };
+        Decode(raw, price, sigma, calibration, forecast.Point, forecast.Lower, forecast.Upper, tracker);
+        forecast = forecast with { ModelPoint = (double[])point.Clone() };
         return forecast;
     }
 
     /// <summary>Decodes into caller-owned spans (no allocation).</summary>
     public static void Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration,
-        Span<double> point, Span<double> lower, Span<double> upper)
+        Span<double> point, Span<double> lower, Span<double> upper, ForecastTracker? tracker = null)
     {
         int horizons = raw.Length / 3;
         for (int h = 0; h < horizons; h++)
         {
             double scale = sigma * Math.Sqrt(h + 1);
             double median = raw[h];
-            double k = calibration.IntervalScale[h];
+            double k = calibration.IntervalScale[h] * (tracker?.ScaleMultiplier(h) ?? 1.0);
             point[h] = price * Math.Exp(calibration.Shrink[h] * median * scale);
             lower[h] = price * Math.Exp((median - k * Softplus(raw[horizons + h])) * scale);
             upper[h] = price * Math.Exp((median + k * Softplus(raw[2 * horizons + h])) * scale);

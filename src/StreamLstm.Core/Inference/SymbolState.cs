@@ -4,7 +4,7 @@ using StreamLstm.Model;
 namespace StreamLstm.Inference;
 
 /// <summary>Everything kept per symbol on the per-tick path: its online features and its LSTM state.</summary>
-public sealed class SymbolState(string symbol, ModelSettings settings)
+public sealed class SymbolState(string symbol, ModelSettings settings, ServingSettings serving)
 {
     /// <summary>The symbol.</summary>
     public string Symbol { get; } = symbol;
@@ -14,4 +14,7 @@ public sealed class SymbolState(string symbol, ModelSettings settings)
 
     /// <summary>The LSTM's (h, c), advanced once per tick.</summary>
     public RecurrentState Recurrent { get; } = new(settings.Layers, settings.HiddenSize);
+
+    /// <summary>Forecasts in flight, online interval calibration and the skill gate.</summary>
+    public ForecastTracker Tracker { get; } = new(settings.Horizons, serving);
 }

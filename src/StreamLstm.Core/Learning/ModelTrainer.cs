@@ -44,7 +44,7 @@ public sealed class ModelTrainer
         var random = new Random(_training.Seed);
         var network = new LstmForecaster(_model);
         using var optimizer = torch.optim.Adam(network.parameters(), _training.LearningRate);
-        var validation = new ValidationSet(usable, _model, _training);
+        var validation = new ValidationSet(usable, _model);
 
         double bestLoss = double.PositiveInfinity;
         Tensor[]? best = null;
@@ -207,16 +207,14 @@ public sealed class ModelTrainer
     {
         private readonly List<Split> _splits;
         private readonly ModelSettings _model;
-        private readonly TrainingSettings _training;
         private readonly int[] _starts;
         private readonly int _steps;
         private readonly float[] _x, _y, _m;
 
-        public ValidationSet(List<Split> splits, ModelSettings model, TrainingSettings training)
+        public ValidationSet(List<Split> splits, ModelSettings model)
         {
             _splits = splits;
             _model = model;
-            _training = training;
             _starts = splits.Select(s => Math.Max(0, s.TrainEnd - ValidationBurnIn)).ToArray();
             _steps = splits.Select((s, i) => s.Length - _starts[i]).Max();
             int f = SymbolFeatures.Count, h = model.Horizons, n = splits.Count;
@@ -292,7 +290,7 @@ public sealed class ModelTrainer
                     }
                 }
                 if (k == 0) points = samples.Count;
-                (shrink[k], relMae[k]) = FitShrink(samples, k + 1, _training.SkillSignificance);
+                (shrink[k], relMae[k]) = FitShrink(samples);
                 (scale[k], coverage[k]) = FitIntervalScale(samples);
             }
             return (new Calibration(shrink, scale), new ValidationSummary(loss, points, relMae, coverage));
@@ -305,12 +303,10 @@ public sealed class ModelTrainer
     }
 
     /// <summary>
-    /// The share of the median move (0, 0.05, ..., 1) that minimizes the point forecast's MAE in price units, kept only
-    /// when its gain over the naive forecast is significant: the mean of the paired differences in absolute error must
-    /// be at least <paramref name="significance"/> standard errors (inflated by sqrt(h) for overlapping horizons).
-    /// Otherwise 0: a model that cannot show it beats naive serves naive.
+    /// The share of the median move (0, 0.05, ..., 1) that minimizes the point forecast's MAE in price units on
+    /// validation: 0 serves the last price, so a model with nothing to say does not add noise to it.
     /// </summary>
-    private static (double Shrink, double RelMae) FitShrink(List<ValidationPoint> samples, int horizon, double significance)
+    private static (double Shrink, double RelMae) FitShrink(List<ValidationPoint> samples)
     {
         if (samples.Count == 0) return (0, double.NaN);
         double naive = 0;
@@ -326,27 +322,7 @@ public sealed class ModelTrainer
                 best = a;
             }
         }
-        if (best > 0 && GainInStandardErrors(samples, best) < significance * Math.Sqrt(horizon))
-        {
-            best = 0;
-            bestError = naive;
-        }
         return (best, naive > 0 ? bestError / naive : double.NaN);
-    }
-
-    private static double GainInStandardErrors(List<ValidationPoint> samples, double shrink)
-    {
-        double sum = 0, sumSquares = 0;
-        foreach (var p in samples)
-        {
-            double d = Math.Abs(p.Actual - p.Price) - Math.Abs(p.Actual - p.Price * Math.Exp(shrink * p.Median * p.Step));
-            sum += d;
-            sumSquares += d * d;
-        }
-        int n = samples.Count;
-        double mean = sum / n;
-        double variance = Math.Max(0, sumSquares / n - mean * mean) * n / Math.Max(1, n - 1);
-        return variance == 0 ? (mean > 0 ? double.PositiveInfinity : 0) : mean / Math.Sqrt(variance / n);
     }
 
     /// <summary>

@@ -37,13 +37,6 @@ public sealed record TrainingSettings
     public int Seed { get; init; } = 42;
 
     /// <summary>
-    /// How many standard errors the point forecast's gain over the naive forecast must reach on validation before the
-    /// model's point forecast is trusted at all (else it serves the last price). Default 2.
-    /// </summary>
-    [Range(0.0, 100.0)]
-    public double SkillSignificance { get; init; } = 2.0;
-
-    /// <summary>
     /// Training stops after the epoch during which this much time has passed (the best epoch so far is kept).
     /// Null (the default) means no limit.
     /// </summary>

@@ -17,9 +17,9 @@ public sealed record ModelSettings
     [Range(1, 8)]
     public int Layers { get; init; } = 2;
 
-    /// <summary>Dropout between LSTM layers while training. Default 0.1.</summary>
+    /// <summary>Dropout between LSTM layers while training. Default 0.3.</summary>
     [Range(0.0, 0.9)]
-    public double Dropout { get; init; } = 0.1;
+    public double Dropout { get; init; } = 0.3;
 
     /// <summary>Forecast horizons, in ticks ahead: 1..Horizons. Default 3.</summary>
     [Range(1, 64)]

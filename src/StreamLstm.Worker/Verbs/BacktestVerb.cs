@@ -38,7 +38,7 @@ public static class BacktestVerb
                 : TrainOnFirstPart(configuration, parse.GetValue(epochs), ticks, f, h, outDir, parse.GetValue(data)!.Name);
             if (h > version.Settings.Horizons)
                 throw new CliException($"--horizon {h} is beyond the model's {version.Settings.Horizons} horizons");
-            var result = Run(ticks, version, h, f);
+            var result = Run(ticks, version, h, f, VerbConfiguration.Serving(configuration));
             var metrics = Path.Combine(outDir, "metrics.json");
             MetricsReport.Write(result, metrics);
             var charts = BacktestCharts.Write(result, Path.Combine(outDir, "charts"));
@@ -74,7 +74,7 @@ public static class BacktestVerb
     private static List<Tick> SymbolTicksBefore(List<Tick> ticks, double fraction) =>
         Learning.SymbolSeries.GroupBySymbol(ticks).SelectMany(g => g.Value.GetRange(0, Backtester.SplitIndex(g.Value.Count, fraction))).ToList();
 
-    internal static BacktestResult Run(List<Tick> ticks, ModelVersion version, int horizon, double fraction)
+    internal static BacktestResult Run(List<Tick> ticks, ModelVersion version, int horizon, double fraction, Inference.ServingSettings serving)
     {
         BacktestResult? result = null;
         AnsiConsole.Progress()
@@ -83,13 +83,8 @@ public static class BacktestVerb
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"backtest {version.Id} h={horizon}", maxValue: 1);
-                result = Backtester.Run(ticks, version, horizon, fraction, new SyncProgress(v => task.Value = v));
+                result = Backtester.Run(ticks, version, horizon, fraction, serving, new SyncProgress<double>(v => task.Value = v));
             });
         return result!;
-    }
-
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

@@ -43,7 +43,7 @@ public static class DemoVerb
             store.Add(trained.Network, trained.Calibration, TrainVerb.Metadata(trained, ticks, "bundled sample"));
             trained.Network.Dispose();
             using var version = store.LoadCurrent();
-            var result = BacktestVerb.Run(ticks, version, 1, fraction);
+            var result = BacktestVerb.Run(ticks, version, 1, fraction, VerbConfiguration.Serving(configuration));
             MetricsReport.Write(result, Path.Combine(outDir, "metrics.json"));
             BacktestCharts.Write(result, Path.Combine(outDir, "charts"));
             Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1}s: {BacktestVerb.Summary(result)}");

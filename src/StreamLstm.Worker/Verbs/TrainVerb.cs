@@ -47,7 +47,7 @@ public static class TrainVerb
             .Start(ctx =>
             {
                 var task = ctx.AddTask("training", maxValue: training.Epochs);
-                var progress = new Progress(report =>
+                var progress = new SyncProgress<EpochReport>(report =>
                 {
                     task.Value = report.Epoch;
                     task.Description = $"epoch {report.Epoch}/{report.MaxEpochs} loss {report.TrainLoss:F4} val {report.ValidationLoss:F4} (best {report.BestValidationLoss:F4})";
@@ -74,10 +74,4 @@ public static class TrainVerb
 
     internal static string Summary(ValidationSummary v) =>
         $"validation rel_mae {string.Join("/", v.RelMae.Select(x => x.ToString("F3")))}, coverage80 {string.Join("/", v.Coverage80.Select(x => x.ToString("F3")))} (horizons 1..{v.RelMae.Length})";
-
-    /// <summary>Reports synchronously, on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class Progress(Action<EpochReport> report) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => report(value);
-    }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
+using StreamLstm.Inference;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 
@@ -43,6 +44,14 @@ public static class VerbConfiguration
         var settings = Bind<TrainingSettings>(configuration, "Training");
         if (epochs is { } e) settings = settings with { Epochs = e };
         Validate(() => settings.Validate(), "Training");
+        return settings;
+    }
+
+    /// <summary>The <c>Serving</c> section, validated.</summary>
+    public static ServingSettings Serving(IConfiguration configuration)
+    {
+        var settings = Bind<ServingSettings>(configuration, "Serving");
+        Validate(() => settings.Validate(), "Serving");
         return settings;
     }
 

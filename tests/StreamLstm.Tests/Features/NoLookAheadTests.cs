@@ -68,7 +68,7 @@ public class NoLookAheadTests
         foreach (var t in ticks)
         {
             if (!states.TryGetValue(t.Symbol, out var state))
-                states[t.Symbol] = state = new SymbolState(t.Symbol, model.Settings);
+                states[t.Symbol] = state = new SymbolState(t.Symbol, model.Settings, new ServingSettings());
             forecaster.Advance([state], [t], one);
             result.Add(one[0]);
         }

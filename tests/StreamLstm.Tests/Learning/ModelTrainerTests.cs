@@ -54,10 +54,8 @@ public class ModelTrainerTests
         var result = new ModelTrainer(settings, SmallModel.Training with { Epochs = 6 })
             .Train(Backtester.TrainingSeries(ticks, 0.7, settings.Warmup));
         using var model = new ModelVersion(result.Network, new ModelConfiguration(settings, result.Calibration), SmallModel.Metadata() with { Version = "v1" });
-        Assert.All(result.Calibration.Shrink, shrink => Assert.Equal(0, shrink));
         var backtest = Backtester.Run(ticks, model, 1, 0.7);
-        Assert.Equal(1.0, backtest.Overall.RelMae!.Value, 9);
-        Assert.True(backtest.Overall.RelMae <= 1.01, $"rel_mae {backtest.Overall.RelMae:F4}");
+        Assert.True(backtest.Overall.RelMae <= 1.005, $"rel_mae {backtest.Overall.RelMae:F4}");
         Assert.InRange(backtest.Overall.Coverage80, 0.72, 0.88);
     }
 

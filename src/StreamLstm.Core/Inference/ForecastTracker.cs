@@ -1,0 +1,89 @@
+namespace StreamLstm.Inference;
+
+/// <summary>
+/// One symbol's forecasts in flight and what they taught. When a tick arrives, the forecasts made 1..H ticks earlier
+/// for it are resolved: each horizon's interval scale moves so that coverage tracks 80% (adaptive conformal inference
+/// on the log scale), and the rolling absolute errors of the model's point and of the naive last price are updated.
+/// The skill gate serves the model's point only while its rolling error beats naive's.
+/// </summary>
+public sealed class ForecastTracker
+{
+    private const double MissTarget = 0.2;
+
+    private readonly int _horizons;
+    private readonly ServingSettings _settings;
+    private readonly double _decay;
+    // Ring of the last H forecasts: made-at price, model point, lower and upper per horizon.
+    private readonly double[] _madeAt, _modelPoint, _lower, _upper;
+    private readonly bool[] _pending;
+    private readonly double[] _logScale, _modelError, _naiveError;
+    private int _next;
+
+    public ForecastTracker(int horizons, ServingSettings settings)
+    {
+        _horizons = horizons;
+        _settings = settings;
+        _decay = 1.0 / settings.SkillMemory;
+        _madeAt = new double[horizons];
+        _pending = new bool[horizons];
+        _modelPoint = new double[horizons * horizons];
+        _lower = new double[horizons * horizons];
+        _upper = new double[horizons * horizons];
+        _logScale = new double[horizons];
+        _modelError = new double[horizons];
+        _naiveError = new double[horizons];
+    }
+
+    /// <summary>Per horizon, the factor applied to the model's calibrated interval scale.</summary>
+    public double ScaleMultiplier(int horizon) => Math.Exp(_logScale[horizon]);
+
+    /// <summary>Per horizon, whether the model's point is served (its rolling error beats naive's by the margin).</summary>
+    public bool ModelTrusted(int horizon) =>
+        _modelError[horizon] < _naiveError[horizon] * (1 - _settings.SkillMargin) || (_modelError[horizon] == 0 && _naiveError[horizon] == 0);
+
+    /// <summary>
+    /// Resolves the forecasts whose target is this tick: the one made <c>h</c> ticks ago for horizon <c>h</c>, for each h.
+    /// Call once per tick, before the tick's own forecast is recorded.
+    /// </summary>
+    public void Observe(double price)
+    {
+        for (int h = 1; h <= _horizons; h++)
+        {
+            int slot = ((_next - h) % _horizons + _horizons) % _horizons;
+            if (!_pending[slot]) continue;
+            int k = h - 1, at = slot * _horizons + k;
+            bool missed = price < _lower[at] || price > _upper[at];
+            _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
+            _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);
+            _naiveError[k] += _decay * (Math.Abs(price - _madeAt[slot]) - _naiveError[k]);
+        }
+        // The slot that now falls out of the ring has been resolved at every horizon.
+        _pending[((_next - _horizons) % _horizons + _horizons) % _horizons] = false;
+    }
+
+    /// <summary>Records that no forecast was made at this tick (a symbol not yet warm).</summary>
+    public void Skip()
+    {
+        _pending[_next] = false;
+        _next = (_next + 1) % _horizons;
+    }
+
+    /// <summary>Applies the skill gate to <paramref name="forecast"/> (made at <paramref name="price"/>) and records it.</summary>
+    public void Serve(Forecast forecast, double price)
+    {
+        int slot = _next;
+        _madeAt[slot] = price;
+        _pending[slot] = true;
+        for (int k = 0; k < _horizons; k++)
+        {
+            int at = slot * _horizons + k;
+            _modelPoint[at] = forecast.ModelPoint[k];
+            _lower[at] = forecast.Lower[k];
+            _upper[at] = forecast.Upper[k];
+            bool naive = !ModelTrusted(k);
+            forecast.Naive[k] = naive;
+            forecast.Point[k] = naive ? price : forecast.ModelPoint[k];
+        }
+        _next = (_next + 1) % _horizons;
+    }
+}
