@@ -58,11 +58,14 @@ public static class TrainingSuite
         return (double)result.WindowsPerEpoch * result.Epochs / seconds;
     }
 
-    /// <summary>The plainest TorchSharp loop on the same shapes: LSTM + linear head, MSE, Adam, no data preparation.</summary>
+    /// <summary>
+    /// The plainest TorchSharp loop on the same shapes and dropout: LSTM + linear head, MSE, Adam, one fixed batch,
+    /// no data preparation, no validation, no clipping.
+    /// </summary>
     private static double BareTorchLoop(ModelSettings settings, int batches)
     {
         torch.manual_seed(2);
-        using var lstm = nn.LSTM(SymbolFeatures.Count, settings.HiddenSize, settings.Layers, batchFirst: true);
+        using var lstm = nn.LSTM(SymbolFeatures.Count, settings.HiddenSize, settings.Layers, batchFirst: true, dropout: settings.Dropout);
         using var head = nn.Linear(settings.HiddenSize, settings.OutputSize);
         var parameters = lstm.parameters().Concat(head.parameters()).ToList();
         using var optimizer = torch.optim.Adam(parameters, 0.002);

@@ -45,9 +45,9 @@ public sealed class TorchStepper
         using var scope = torch.NewDisposeScope();
         var x = torch.tensor(inputs[..(b * f)].ToArray(), [b, 1, f]);
         var (output, hN, cN) = _network.Forward(x, (torch.tensor(h, [_layers, b, _hidden]), torch.tensor(c, [_layers, b, _hidden])));
-        output.data<float>().CopyTo(raw[..(b * _outputs)]);
-        var hOut = hN.data<float>().ToArray().AsSpan();
-        var cOut = cN.data<float>().ToArray().AsSpan();
+        TensorData.Floats(output.contiguous()).CopyTo(raw[..(b * _outputs)]);
+        var hOut = TensorData.Floats(hN.contiguous());
+        var cOut = TensorData.Floats(cN.contiguous());
         for (int i = 0; i < b; i++)
         {
             for (int l = 0; l < _layers; l++)

@@ -17,7 +17,7 @@ public sealed class ModelTrainer
     /// <summary>Steps before the validation split that warm the recurrent state when validating.</summary>
     public const int ValidationBurnIn = 500;
 
-    private static readonly double[] Quantiles = [0.5, 0.1, 0.9];
+    private static readonly float[] Quantiles = [0.5f, 0.1f, 0.9f];
 
     private readonly ModelSettings _model;
     private readonly TrainingSettings _training;
@@ -55,8 +55,7 @@ public sealed class ModelTrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var windows = Windows(usable, random);
-                windowsPerEpoch = windows.Count;
-                double trainLoss = TrainEpoch(network, optimizer, windows, cancellationToken);
+                (double trainLoss, windowsPerEpoch) = TrainEpoch(network, optimizer, windows, cancellationToken);
                 double valLoss = validation.Loss(network);
                 epochs = epoch;
                 if (valLoss < bestLoss - 1e-6)
@@ -98,7 +97,8 @@ public sealed class ModelTrainer
         return windows;
     }
 
-    private double TrainEpoch(LstmForecaster network, optim.Optimizer optimizer, List<(Split Split, int Start)> windows, CancellationToken cancellationToken)
+    /// <summary>One pass over the shuffled windows; returns the mean loss and the windows trained on.</summary>
+    private (double Loss, int Windows) TrainEpoch(LstmForecaster network, optim.Optimizer optimizer, List<(Split Split, int Start)> windows, CancellationToken cancellationToken)
     {
         network.train();
         using var grad = torch.enable_grad();
@@ -108,7 +108,10 @@ public sealed class ModelTrainer
         var m = new float[_training.BatchSize * w * h];
         double lossSum = 0;
         int batches = 0;
-        for (int first = 0; first < windows.Count; first += _training.BatchSize)
+        // A short last batch costs nearly as much as a full one (the LSTM is sequential in time); it is dropped when
+        // there is a full one. The windows dropped differ every epoch, as the order is shuffled.
+        int usable = windows.Count >= _training.BatchSize ? windows.Count - windows.Count % _training.BatchSize : windows.Count;
+        for (int first = 0; first < usable; first += _training.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(_training.BatchSize, windows.Count - first);
@@ -122,9 +125,9 @@ public sealed class ModelTrainer
             }
             using var scope = torch.NewDisposeScope();
             var input = torch.tensor(x.AsSpan(0, b * w * f).ToArray(), [b, w, f]);
-            var target = torch.tensor(y.AsSpan(0, b * w * h).ToArray(), [b, w, h]);
-            var mask = torch.tensor(m.AsSpan(0, b * w * h).ToArray(), [b, w, h]);
-            var loss = PinballLoss(network, network.forward(input), target, mask);
+            var target = torch.tensor(y.AsSpan(0, b * w * h).ToArray(), [b, w, h]).narrow(1, _model.BurnIn, w - _model.BurnIn);
+            var mask = torch.tensor(m.AsSpan(0, b * w * h).ToArray(), [b, w, h]).narrow(1, _model.BurnIn, w - _model.BurnIn);
+            var loss = PinballLoss(network, network.ForwardFrom(input, _model.BurnIn), target, mask);
             optimizer.zero_grad();
             loss.backward();
             torch.nn.utils.clip_grad_norm_(network.parameters(), _training.ClipNorm);
@@ -132,22 +135,18 @@ public sealed class ModelTrainer
             lossSum += loss.item<float>();
             batches++;
         }
-        return batches == 0 ? double.NaN : lossSum / batches;
+        return (batches == 0 ? double.NaN : lossSum / batches, usable);
     }
 
     /// <summary>Masked pinball loss of the median and the 10% and 90% quantiles, averaged over labelled points.</summary>
     internal static Tensor PinballLoss(LstmForecaster network, Tensor raw, Tensor target, Tensor mask)
     {
+        using var scope = torch.NewDisposeScope();
         var (median, lower, upper) = network.Decode(raw);
-        var total = torch.zeros(1);
-        var outputs = new[] { median, lower, upper };
-        for (int q = 0; q < 3; q++)
-        {
-            var residual = target - outputs[q];
-            var pinball = torch.maximum(Quantiles[q] * residual, (Quantiles[q] - 1) * residual);
-            total = total + (pinball * mask).sum();
-        }
-        return total / mask.sum().clamp_min(1);
+        var residual = target.unsqueeze(-1) - torch.stack([median, lower, upper], -1);
+        var quantiles = torch.tensor(Quantiles);
+        var pinball = torch.maximum(residual * quantiles, residual * (quantiles - 1)).sum(-1);
+        return ((pinball * mask).sum() / mask.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     private static Tensor[] Snapshot(LstmForecaster network)

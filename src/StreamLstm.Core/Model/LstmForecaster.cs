@@ -42,6 +42,22 @@ public sealed class LstmForecaster : nn.Module<Tensor, Tensor>
         return output;
     }
 
+    /// <summary>
+    /// Runs a batch from a zero state and returns raw outputs for the steps from <paramref name="firstStep"/> on
+    /// ([batch, time - firstStep, 3H]): training skips the head on burn-in steps that carry no loss.
+    /// </summary>
+    public Tensor ForwardFrom(Tensor input, int firstStep)
+    {
+        var (sequence, h, c) = lstm.forward(input);
+        using (sequence)
+        using (h)
+        using (c)
+        using (var tail = sequence.narrow(1, firstStep, sequence.shape[1] - firstStep))
+        {
+            return head.forward(tail);
+        }
+    }
+
     /// <summary>Runs from the given state (h, c: [layers, batch, hidden]); returns raw outputs and the new state.</summary>
     public (Tensor Output, Tensor H, Tensor C) Forward(Tensor input, (Tensor H, Tensor C)? state)
     {
