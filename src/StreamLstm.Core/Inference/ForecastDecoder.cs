@@ -13,11 +13,9 @@ public static class ForecastDecoder
     public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null)
     {
         int horizons = raw.Length / 3;
-        var point = new double[horizons];
-        var forecast = new Forecast(point, new double[horizons], new double[horizons]) { ModelPoint = point };
-        Decode(raw, price, sigma, calibration, forecast.Point, forecast.Lower, forecast.Upper, tracker);
-        forecast = forecast with { ModelPoint = (double[])point.Clone() };
-        return forecast;
+        double[] point = new double[horizons], lower = new double[horizons], upper = new double[horizons];
+        Decode(raw, price, sigma, calibration, point, lower, upper, tracker);
+        return new Forecast(point, lower, upper);
     }
 
     /// <summary>Decodes into caller-owned spans (no allocation).</summary>

@@ -74,6 +74,8 @@ public sealed class ModelStore
         {
             var weightsPath = Path.Combine(staging, WeightsFile);
             network.save(weightsPath);
+            using (var written = new FileStream(weightsPath, FileMode.Open, FileAccess.ReadWrite))
+                written.Flush(flushToDisk: true);
             var (bytes, sha) = Fingerprint(weightsPath);
             var config = new ModelConfiguration(network.Settings, calibration);
             var meta = metadata with
