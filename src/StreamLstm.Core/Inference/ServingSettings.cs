@@ -15,10 +15,10 @@ public sealed record ServingSettings
 
     /// <summary>
     /// Resolved forecasts (exponentially weighted) over which a symbol's model and naive errors are compared for the
-    /// skill gate. Default 100.
+    /// skill gate. Default 250.
     /// </summary>
     [Range(1, 100000)]
-    public int SkillMemory { get; init; } = 100;
+    public int SkillMemory { get; init; } = 250;
 
     /// <summary>
     /// The model's point forecast is served only while its rolling error is below the naive forecast's by this share;
