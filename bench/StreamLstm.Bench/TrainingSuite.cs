@@ -25,7 +25,7 @@ public static class TrainingSuite
 
         var ticks = Generate(symbols: 16, perSymbol: 2400, seed: 1);
         var series = SymbolSeries.FromTicks(ticks, settings.Warmup);
-        var training = new TrainingSettings { Epochs = 3, Patience = 100, BatchSize = 256, Stride = 20, Seed = 1 };
+        var training = new TrainingSettings { Epochs = 8, Patience = 100, BatchSize = 256, Stride = 20, Seed = 1 };
         Train(settings, training, series); // warm-up
         double product = Median(Enumerable.Range(0, Repeats).Select(_ => Train(settings, training, series)));
         double bare = Median(Enumerable.Range(0, Repeats).Select(_ => BareTorchLoop(settings, batches: 12)));
