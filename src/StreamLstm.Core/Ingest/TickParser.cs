@@ -1,0 +1,147 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.Ingest;
+
+/// <summary>
+/// Parses a tick message value: UTF-8 JSON <c>{"symbol":"EURUSD","ts":"2024-05-01T12:00:00.123Z","price":1.0712,"volume":1000}</c>.
+/// <c>ts</c> is ISO-8601 (no offset means UTC) or whole Unix epoch milliseconds as a JSON number; <c>volume</c> is
+/// optional; unknown fields are ignored. Anything unusable is refused with the reason, for the dead-letter topic.
+/// </summary>
+public static class TickParser
+{
+    /// <summary>Largest accepted message value, in bytes.</summary>
+    public const int MaxValueBytes = 64 * 1024;
+
+    /// <summary>Parses <paramref name="value"/>; on failure returns false and says why in <paramref name="error"/>.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> value, out Tick tick, out string? error)
+    {
+        tick = default;
+        if (value.Length > MaxValueBytes)
+        {
+            error = $"value is {value.Length} bytes, over the {MaxValueBytes} byte limit";
+            return false;
+        }
+        if (value.IsEmpty)
+        {
+            error = "value is empty";
+            return false;
+        }
+        string? symbol = null;
+        DateTime? ts = null;
+        double? price = null, volume = null;
+        try
+        {
+            var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "value is not a JSON object";
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("symbol"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String) { error = $"'symbol' is {Describe(reader.TokenType)}, not a string"; return false; }
+                    symbol = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("ts"u8))
+                {
+                    reader.Read();
+                    if (!TryReadTimestamp(ref reader, out var parsed, out error)) return false;
+                    ts = parsed;
+                }
+                else if (reader.ValueTextEquals("price"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Number) { error = $"'price' is {Describe(reader.TokenType)}, not a number"; return false; }
+                    if (!reader.TryGetDouble(out var p) || !double.IsFinite(p)) { error = $"'price' {RawText(ref reader)} is not a positive finite number"; return false; }
+                    price = p;
+                }
+                else if (reader.ValueTextEquals("volume"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null) continue;
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var v)) { error = $"'volume' is {Describe(reader.TokenType)}, not a number"; return false; }
+                    volume = v;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                error = "value is not a JSON object";
+                return false;
+            }
+            if (reader.Read())
+            {
+                error = "value has content after the JSON object";
+                return false;
+            }
+        }
+        catch (JsonException ex)
+        {
+            error = $"value is not valid JSON: {FirstSentence(ex.Message)}";
+            return false;
+        }
+        if (symbol is null) { error = "'symbol' is missing"; return false; }
+        if (SymbolRules.Validate(symbol) is { } symbolError) { error = symbolError; return false; }
+        if (ts is null) { error = "'ts' is missing"; return false; }
+        if (price is null) { error = "'price' is missing"; return false; }
+        if (!double.IsFinite(price.Value) || price.Value <= 0) { error = $"'price' {price.Value.ToString(CultureInfo.InvariantCulture)} is not a positive finite number"; return false; }
+        if (volume is { } vol && (!double.IsFinite(vol) || vol < 0)) { error = $"'volume' {vol.ToString(CultureInfo.InvariantCulture)} is not a non-negative number"; return false; }
+        tick = new Tick(symbol, ts.Value, price.Value, volume);
+        error = null;
+        return true;
+    }
+
+    private static bool TryReadTimestamp(ref Utf8JsonReader reader, out DateTime utc, out string? error)
+    {
+        utc = default;
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            if (!reader.TryGetInt64(out var ms))
+            {
+                error = $"'ts' {RawText(ref reader)} is a number but not whole Unix epoch milliseconds";
+                return false;
+            }
+            return TimestampParser.TryFromEpochMilliseconds(ms, out utc, out error);
+        }
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            var text = reader.GetString()!;
+            if (TimestampParser.TryParse(text, out utc, out error)) return true;
+            error = "'ts': " + error;
+            return false;
+        }
+        error = $"'ts' is {Describe(reader.TokenType)}, not a string or a number";
+        return false;
+    }
+
+    private static string RawText(ref Utf8JsonReader reader) =>
+        Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+
+    private static string Describe(JsonTokenType type) => type switch
+    {
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        _ => type.ToString(),
+    };
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message.TrimEnd('.') : message[..end];
+    }
+}
