@@ -17,4 +17,16 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
 
     /// <summary>Forecasts in flight, online interval calibration and the skill gate.</summary>
     public ForecastTracker Tracker { get; } = new(settings.Horizons, serving);
+
+    /// <summary>
+    /// How many earlier ticks of this symbol share the last tick's event time: points of repeats are kept apart by
+    /// adding this many nanoseconds.
+    /// </summary>
+    public int Repeat { get; set; }
+
+    /// <summary>Event time of the symbol's last accepted tick (late ticks are earlier than this); null before the first.</summary>
+    public DateTime? LastTime { get; set; }
+
+    /// <summary>Marks the state as taken in the current batched step (see the pipeline's rounds).</summary>
+    internal long Round { get; set; } = -1;
 }

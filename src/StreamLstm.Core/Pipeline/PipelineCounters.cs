@@ -1,0 +1,25 @@
+namespace StreamLstm.Pipeline;
+
+/// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
+public sealed class PipelineCounters
+{
+    private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures;
+
+    public long Ticks => Interlocked.Read(ref _ticks);
+    public long Late => Interlocked.Read(ref _late);
+    public long Forecasts => Interlocked.Read(ref _forecasts);
+    public long Points => Interlocked.Read(ref _points);
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+    public long PointsWritten => Interlocked.Read(ref _pointsWritten);
+    public long PointsRejected => Interlocked.Read(ref _pointsRejected);
+    public long WriteFailures => Interlocked.Read(ref _writeFailures);
+
+    internal void AddTicks(long n) => Interlocked.Add(ref _ticks, n);
+    internal void AddLate(long n) => Interlocked.Add(ref _late, n);
+    internal void AddForecasts(long n) => Interlocked.Add(ref _forecasts, n);
+    internal void AddPoints(long n) => Interlocked.Add(ref _points, n);
+    public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
+    public void AddPointsWritten(long n) => Interlocked.Add(ref _pointsWritten, n);
+    public void AddPointsRejected(long n) => Interlocked.Add(ref _pointsRejected, n);
+    public void AddWriteFailure() => Interlocked.Increment(ref _writeFailures);
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+
+namespace StreamLstm.Sink;
+
+/// <summary>
+/// Appends points in InfluxDB line protocol, nanosecond precision, all fields floats. Tag values are escaped
+/// (comma, equals sign, space), so any valid symbol reaches InfluxDB unchanged.
+/// </summary>
+public static class LineProtocol
+{
+    /// <summary>Nanoseconds since the Unix epoch of a UTC time, plus <paramref name="repeat"/> ns for ticks that share a time.</summary>
+    public static long Nanoseconds(DateTime utc, int repeat = 0) => (utc.Ticks - DateTime.UnixEpoch.Ticks) * 100 + repeat;
+
+    /// <summary><c>price,symbol=S value=P T</c></summary>
+    public static void Price(StringBuilder line, string symbol, double value, long timeNs)
+    {
+        line.Append("price,symbol=");
+        AppendTag(line, symbol);
+        line.Append(" value=");
+        AppendFloat(line, value);
+        line.Append(' ').Append(timeNs).Append('\n');
+    }
+
+    /// <summary><c>forecast,horizon=H,model=M,symbol=S lower=L,upper=U,value=V T</c> (tags in key order, as InfluxDB prefers).</summary>
+    public static void Forecast(StringBuilder line, string symbol, int horizon, string model, double value, double lower, double upper, long timeNs)
+    {
+        line.Append("forecast,horizon=").Append(horizon).Append(",model=");
+        AppendTag(line, model);
+        line.Append(",symbol=");
+        AppendTag(line, symbol);
+        line.Append(" lower=");
+        AppendFloat(line, lower);
+        line.Append(",upper=");
+        AppendFloat(line, upper);
+        line.Append(",value=");
+        AppendFloat(line, value);
+        line.Append(' ').Append(timeNs).Append('\n');
+    }
+
+    /// <summary>Escapes a tag key or value: comma, equals sign and space get a backslash.</summary>
+    public static void AppendTag(StringBuilder line, string value)
+    {
+        foreach (var ch in value)
+        {
+            if (ch is ',' or '=' or ' ') line.Append('\\');
+            line.Append(ch);
+        }
+    }
+
+    private static void AppendFloat(StringBuilder line, double value)
+    {
+        if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "line protocol fields must be finite");
+        line.Append(value.ToString("R", CultureInfo.InvariantCulture));
+    }
+}

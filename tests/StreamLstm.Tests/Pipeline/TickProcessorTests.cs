@@ -1,0 +1,102 @@
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
+using StreamLstm.Model;
+using StreamLstm.Pipeline;
+using StreamLstm.Sink;
+using StreamLstm.Tests.Support;
+using StreamLstm.Ticks;
+using TorchSharp;
+
+namespace StreamLstm.Tests.Pipeline;
+
+public class TickProcessorTests
+{
+    private static ModelVersion Model(int horizons = 2, int warmup = 10)
+    {
+        torch.manual_seed(3);
+        var settings = new ModelSettings { HiddenSize = 8, Layers = 1, Horizons = horizons, Warmup = warmup };
+        return new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(horizons)), new ModelMetadata { Version = "v1" });
+    }
+
+    private static IngestedTick[] Ingest(IEnumerable<Tick> ticks) =>
+        ticks.Select((t, i) => new IngestedTick(t, new SourcePosition(0, i))).ToArray();
+
+    [Fact]
+    public void Every_tick_gets_a_price_point_and_every_warm_tick_a_forecast_per_horizon()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        var counters = new PipelineCounters();
+        var processor = new TickProcessor(model, new ServingSettings(), counters);
+        var ticks = Ingest(SyntheticTicks.Generate(3, 50, seed: 1));
+        var batch = new PointBatch();
+        processor.Process(ticks, batch);
+
+        var lines = batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Per symbol: 50 prices; forecasts from the tick with 10 returns on: 40 ticks x 2 horizons.
+        Assert.Equal(3 * 50, lines.Count(l => l.StartsWith("price,")));
+        Assert.Equal(3 * 40 * 2, lines.Count(l => l.StartsWith("forecast,")));
+        Assert.Equal(lines.Length, batch.Points);
+        Assert.Equal(150, batch.Positions.Count);
+        Assert.Equal(150, counters.Ticks);
+        Assert.Equal(120, counters.Forecasts);
+        Assert.Equal(3, processor.Symbols);
+    }
+
+    [Fact]
+    public void One_big_batch_gives_exactly_the_points_of_one_tick_at_a_time()
+    {
+        using var model = Model();
+        var ticks = Ingest(SyntheticTicks.Generate(4, 40, seed: 2));
+        var together = new PointBatch();
+        new TickProcessor(model, new ServingSettings(), new PipelineCounters()).Process(ticks, together);
+
+        var single = new PointBatch();
+        var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        foreach (var t in ticks) processor.Process([t], single);
+
+        // Batched matrix products may differ from single-row ones in the last bits: same points, same values to 1e-6.
+        var a = Parsed(single);
+        var b = Parsed(together);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (key, values) in a)
+            for (int i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - b[key][i]) <= 1e-6 * Math.Abs(values[i]), $"{key}: {values[i]} vs {b[key][i]}");
+    }
+
+    [Fact]
+    public void Late_ticks_are_skipped_and_counted_but_their_positions_are_done()
+    {
+        using var model = Model();
+        var counters = new PipelineCounters();
+        var processor = new TickProcessor(model, new ServingSettings(), counters);
+        var t0 = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var batch = new PointBatch();
+        processor.Process(Ingest([new Tick("X", t0.AddMinutes(2), 10), new Tick("X", t0.AddMinutes(1), 11), new Tick("X", t0.AddMinutes(3), 12)]), batch);
+        Assert.Equal(1, counters.Late);
+        Assert.Equal(2, batch.Points);
+        Assert.Equal(3, batch.Positions.Count);
+        Assert.DoesNotContain("value=11 ", batch.Lines.ToString());
+    }
+
+    [Fact]
+    public void Ticks_of_one_symbol_with_the_same_time_are_all_kept_one_nanosecond_apart()
+    {
+        using var model = Model();
+        var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        var t0 = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var batch = new PointBatch();
+        processor.Process(Ingest([new Tick("X", t0, 10), new Tick("X", t0, 11), new Tick("X", t0, 12), new Tick("Y", t0, 5)]), batch);
+        var ns = LineProtocol.Nanoseconds(t0);
+        var text = batch.Lines.ToString();
+        Assert.Contains($"price,symbol=X value=10 {ns}\n", text);
+        Assert.Contains($"price,symbol=X value=11 {ns + 1}\n", text);
+        Assert.Contains($"price,symbol=X value=12 {ns + 2}\n", text);
+        Assert.Contains($"price,symbol=Y value=5 {ns}\n", text);
+    }
+
+    /// <summary>Points keyed by measurement, tags and time, with their field values.</summary>
+    private static Dictionary<string, double[]> Parsed(PointBatch batch) =>
+        batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(
+            line => line.Split(' ')[0] + " " + line.Split(' ')[2],
+            line => line.Split(' ')[1].Split(',').Select(f => double.Parse(f.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+}

@@ -1,0 +1,37 @@
+using System.Text;
+using StreamLstm.Sink;
+
+namespace StreamLstm.Tests.Sink;
+
+public class LineProtocolTests
+{
+    [Fact]
+    public void Tag_values_escape_commas_equals_signs_and_spaces()
+    {
+        var line = new StringBuilder();
+        LineProtocol.Price(line, "A B,c=d/^日経", 1.5, 1_714_564_800_123_000_000);
+        Assert.Equal("price,symbol=A\\ B\\,c\\=d/^日経 value=1.5 1714564800123000000\n", line.ToString());
+    }
+
+    [Fact]
+    public void Forecast_points_carry_horizon_model_and_symbol_tags_and_three_float_fields()
+    {
+        var line = new StringBuilder();
+        LineProtocol.Forecast(line, "EURUSD", 2, "v3", 1.07, 1.06, 1.08, 42);
+        Assert.Equal("forecast,horizon=2,model=v3,symbol=EURUSD lower=1.06,upper=1.08,value=1.07 42\n", line.ToString());
+    }
+
+    [Fact]
+    public void Event_times_are_nanoseconds_and_repeats_add_one_each()
+    {
+        var t = new DateTime(2024, 5, 1, 12, 0, 0, 123, DateTimeKind.Utc);
+        Assert.Equal(1_714_564_800_123_000_000, LineProtocol.Nanoseconds(t));
+        Assert.Equal(1_714_564_800_123_000_002, LineProtocol.Nanoseconds(t, 2));
+    }
+
+    [Fact]
+    public void Non_finite_fields_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => LineProtocol.Price(new StringBuilder(), "X", double.NaN, 0));
+    }
+}
