@@ -14,19 +14,25 @@ public sealed class ForecastTracker
     private readonly ServingSettings _settings;
     private readonly double _decay;
     // Ring of the last H forecasts: made-at price, model point, lower and upper per horizon.
-    private readonly double[] _madeAt, _modelPoint, _lower, _upper;
+    private readonly double[] _madeAt, _modelPoint, _servedPoint, _lower, _upper;
+    private readonly Evaluation.ForecastScore? _score;
     private readonly bool[] _pending;
     private readonly double[] _logScale, _modelError, _naiveError;
     private int _next;
 
-    public ForecastTracker(int horizons, ServingSettings settings)
+    /// <param name="horizons">Horizons forecast per tick.</param>
+    /// <param name="settings">Online calibration and skill gate settings.</param>
+    /// <param name="score">Optional running score of the served one-tick-ahead forecasts (shared by symbols, one thread).</param>
+    public ForecastTracker(int horizons, ServingSettings settings, Evaluation.ForecastScore? score = null)
     {
+        _score = score;
         _horizons = horizons;
         _settings = settings;
         _decay = 1.0 / settings.SkillMemory;
         _madeAt = new double[horizons];
         _pending = new bool[horizons];
         _modelPoint = new double[horizons * horizons];
+        _servedPoint = new double[horizons * horizons];
         _lower = new double[horizons * horizons];
         _upper = new double[horizons * horizons];
         _logScale = new double[horizons];
@@ -53,6 +59,7 @@ public sealed class ForecastTracker
             if (!_pending[slot]) continue;
             int k = h - 1, at = slot * _horizons + k;
             bool missed = price < _lower[at] || price > _upper[at];
+            if (k == 0) _score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
             _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
             _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);
             _naiveError[k] += _decay * (Math.Abs(price - _madeAt[slot]) - _naiveError[k]);
@@ -83,6 +90,7 @@ public sealed class ForecastTracker
             bool naive = !ModelTrusted(k);
             forecast.Naive[k] = naive;
             forecast.Point[k] = naive ? price : forecast.ModelPoint[k];
+            _servedPoint[at] = forecast.Point[k];
         }
         _next = (_next + 1) % _horizons;
     }

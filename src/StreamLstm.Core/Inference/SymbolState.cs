@@ -4,7 +4,7 @@ using StreamLstm.Model;
 namespace StreamLstm.Inference;
 
 /// <summary>Everything kept per symbol on the per-tick path: its online features and its LSTM state.</summary>
-public sealed class SymbolState(string symbol, ModelSettings settings, ServingSettings serving)
+public sealed class SymbolState(string symbol, ModelSettings settings, ServingSettings serving, Evaluation.ForecastScore? score = null)
 {
     /// <summary>The symbol.</summary>
     public string Symbol { get; } = symbol;
@@ -16,7 +16,7 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
     public RecurrentState Recurrent { get; } = new(settings.Layers, settings.HiddenSize);
 
     /// <summary>Forecasts in flight, online interval calibration and the skill gate.</summary>
-    public ForecastTracker Tracker { get; } = new(settings.Horizons, serving);
+    public ForecastTracker Tracker { get; } = new(settings.Horizons, serving, score);
 
     /// <summary>
     /// How many earlier ticks of this symbol share the last tick's event time: points of repeats are kept apart by
@@ -26,6 +26,9 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
 
     /// <summary>Event time of the symbol's last accepted tick (late ticks are earlier than this); null before the first.</summary>
     public DateTime? LastTime { get; set; }
+
+    /// <summary>The partition the symbol's ticks arrive on (its state is dropped when the partition is revoked).</summary>
+    public int Partition { get; set; } = -1;
 
     /// <summary>Marks the state as taken in the current batched step (see the pipeline's rounds).</summary>
     internal long Round { get; set; } = -1;

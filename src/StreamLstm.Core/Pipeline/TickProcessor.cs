@@ -33,8 +33,18 @@ public sealed class TickProcessor
         _counters = counters;
     }
 
+    /// <summary>Running score of the served one-tick-ahead forecasts against the ticks they were for, with naive's.</summary>
+    public Evaluation.ForecastScore LiveScore { get; } = new();
+
     /// <summary>Symbols with state.</summary>
     public int Symbols => _symbols.Count;
+
+    /// <summary>Drops the state of symbols whose ticks came from <paramref name="partitions"/> (revoked or lost).</summary>
+    public void Forget(IReadOnlyCollection<int> partitions)
+    {
+        foreach (var (symbol, state) in _symbols.ToList())
+            if (partitions.Contains(state.Partition)) _symbols.Remove(symbol);
+    }
 
     /// <summary>Processes <paramref name="ticks"/> in order, appending points and positions to <paramref name="batch"/>.</summary>
     public void Process(ReadOnlySpan<IngestedTick> ticks, PointBatch batch)
@@ -46,7 +56,8 @@ public sealed class TickProcessor
             var tick = ingested.Tick;
             batch.Positions.Add(ingested.Position);
             if (!_symbols.TryGetValue(tick.Symbol, out var state))
-                _symbols[tick.Symbol] = state = new SymbolState(tick.Symbol, _model.Settings, _serving);
+                _symbols[tick.Symbol] = state = new SymbolState(tick.Symbol, _model.Settings, _serving, LiveScore);
+            state.Partition = ingested.Position.Partition;
             if (tick.Timestamp < state.LastTime)
             {
                 late++;

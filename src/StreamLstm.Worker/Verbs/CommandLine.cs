@@ -9,7 +9,10 @@ public static class CommandLine
 {
     public static int Run(string[] args)
     {
-        var root = new RootCommand("StreamLstm: real-time LSTM forecasts for live market feeds.");
+        var root = new RootCommand("StreamLstm: real-time LSTM forecasts for live market feeds.") { TreatUnmatchedTokensAsErrors = false };
+        root.SetAction(parse => RunVerb.Run(parse.UnmatchedTokens));
+        root.Subcommands.Add(RunVerb.Create());
+        root.Subcommands.Add(ReplayVerb.Create());
         root.Subcommands.Add(TrainVerb.Create());
         root.Subcommands.Add(BacktestVerb.Create());
         root.Subcommands.Add(DemoVerb.Create());

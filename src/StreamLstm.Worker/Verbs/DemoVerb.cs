@@ -1,15 +1,21 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using StreamLstm.Evaluation;
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
 using StreamLstm.Model;
+using StreamLstm.Pipeline;
+using StreamLstm.Sink;
 using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Verbs;
 
 /// <summary>
-/// <c>demo [--seconds N] [--out DIR]</c>: the forecasting core end to end on the bundled sample data, with no outside
-/// service: trains a model on the first 70% of each symbol, then runs the per-tick path over every tick, statefully,
-/// scoring the rest. With <c>--seconds</c> the whole run, training included, ends within N seconds.
+/// <c>demo [--seconds N] [--out DIR]</c>: the whole pipeline with no outside service. An in-process Kafka cluster is
+/// started, the bundled sample is replayed into it, and the worker's own pipeline consumes it; points go to InfluxDB
+/// when <c>Influx:Url</c> is set, else to <c>DIR/forecasts.lp</c>. A model is trained on the first 70% of each symbol
+/// first (into <c>DIR/model</c>). With <c>--seconds</c> everything, training included, ends within N seconds.
 /// </summary>
 public static class DemoVerb
 {
@@ -18,39 +24,75 @@ public static class DemoVerb
     public static Command Create()
     {
         var seconds = new Option<int?>("--seconds") { Description = "stop by itself within N seconds and print a one-line summary" };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the model store, metrics.json and charts (default: ./demo-output)" };
-        var command = CommandLine.Verb("demo", "Run the forecasting core end to end on the bundled sample data, with no outside services.");
+        var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the model store and forecasts.lp (default: ./demo-output)" };
+        var command = CommandLine.Verb("demo", "Run the whole pipeline on the bundled sample: in-process Kafka, the worker, forecasts to a file or InfluxDB.");
         command.Options.Add(seconds);
         command.Options.Add(output);
-        command.SetAction(parse =>
-        {
-            var clock = Stopwatch.StartNew();
-            var limit = parse.GetValue(seconds);
-            if (limit is < 5) throw new CliException($"--seconds must be at least 5, got {limit}");
-            var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
-            var model = VerbConfiguration.Model(configuration);
-            var training = VerbConfiguration.Training(configuration, null);
-            if (limit is { } l) training = training with { MaxDuration = TimeSpan.FromSeconds(l * 0.5) };
-            var outDir = parse.GetValue(output)?.FullName ?? Path.GetFullPath("demo-output");
-            Directory.CreateDirectory(outDir);
-
-            var ticks = LoadSample();
-            Console.WriteLine($"demo: {ticks.Count} ticks of {ticks.Select(t => t.Symbol).Distinct().Count()} symbols (bundled sample); output in {outDir}");
-            const double fraction = 0.7;
-            var series = Backtester.TrainingSeries(ticks, fraction, model.Warmup);
-            var trained = TrainVerb.TrainWithProgress(model, training, series);
-            var store = new ModelStore(Path.Combine(outDir, "model"));
-            store.Add(trained.Network, trained.Calibration, TrainVerb.Metadata(trained, ticks, "bundled sample"));
-            trained.Network.Dispose();
-            using var version = store.LoadCurrent();
-            var result = BacktestVerb.Run(ticks, version, 1, fraction, VerbConfiguration.Serving(configuration));
-            MetricsReport.Write(result, Path.Combine(outDir, "metrics.json"));
-            BacktestCharts.Write(result, Path.Combine(outDir, "charts"));
-            Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1}s: {BacktestVerb.Summary(result)}");
-            return 0;
-        });
+        command.SetAction(parse => Run(parse.GetValue(seconds), parse.GetValue(output)?.FullName, parse.UnmatchedTokens));
         return command;
     }
+
+    private static int Run(int? seconds, string? outDir, IReadOnlyList<string> settings)
+    {
+        var clock = Stopwatch.StartNew();
+        if (seconds is < 10) throw new CliException($"--seconds must be at least 10, got {seconds}");
+        var configuration = VerbConfiguration.Build(settings);
+        var modelSettings = VerbConfiguration.Model(configuration);
+        var training = VerbConfiguration.Training(configuration, null);
+        var serving = VerbConfiguration.Serving(configuration);
+        var influx = new InfluxOptions();
+        configuration.GetSection("Influx").Bind(influx);
+        if (seconds is { } s) training = training with { MaxDuration = TimeSpan.FromSeconds(s * 0.35) };
+        outDir ??= Path.GetFullPath("demo-output");
+        Directory.CreateDirectory(outDir);
+
+        var ticks = LoadSample();
+        int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
+        Console.WriteLine($"demo: {ticks.Count} ticks of {symbols} symbols (bundled sample); output in {outDir}");
+        var trained = TrainVerb.TrainWithProgress(modelSettings, training, Backtester.TrainingSeries(ticks, 0.7, modelSettings.Warmup));
+        var store = new ModelStore(Path.Combine(outDir, "model"));
+        store.Add(trained.Network, trained.Calibration, TrainVerb.Metadata(trained, ticks, "bundled sample"));
+        trained.Network.Dispose();
+        using var model = store.LoadCurrent();
+
+        using var cluster = new InProcessKafkaCluster();
+        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "ticks", GroupId = "streamlstm-demo" };
+        Console.WriteLine($"in-process Kafka at {cluster.BootstrapServers}; replaying into topic '{kafka.Topic}'");
+        long published = ReplayVerb.Publish(ticks, cluster.BootstrapServers, kafka.Topic, rate: null);
+
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var counters = new PipelineCounters();
+        var linePath = Path.Combine(outDir, "forecasts.lp");
+        if (string.IsNullOrWhiteSpace(influx.Url) && File.Exists(linePath)) File.Delete(linePath);
+        Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sink = string.IsNullOrWhiteSpace(influx.Url)
+            ? ack => new LineFileSink(linePath, ack, counters)
+            : ack => new InfluxPointSink(influx, ack, counters, loggers.CreateLogger<InfluxPointSink>());
+        var pipeline = new StreamingPipeline(kafka, model, serving, sink, loggers.CreateLogger<StreamingPipeline>(), counters);
+
+        using var stop = new CancellationTokenSource();
+        var deadline = seconds is { } limit ? TimeSpan.FromSeconds(limit - 3) : (TimeSpan?)null;
+        var running = pipeline.RunAsync(stop.Token, TimeSpan.FromSeconds(2));
+        var streamClock = Stopwatch.StartNew();
+        long lastTicks = 0;
+        while (!running.IsCompleted)
+        {
+            running.Wait(TimeSpan.FromSeconds(1));
+            long done = counters.Ticks + counters.DeadLettered;
+            var score = pipeline.LiveScore;
+            Console.WriteLine($"  {counters.Ticks - lastTicks,7} ticks/s | {counters.Ticks,7} ticks | {pipeline.Symbols} symbols | {counters.Forecasts,7} forecasts | {counters.PointsWritten,8} points written | rel_mae {Format(score?.RelMae)} vs naive");
+            lastTicks = counters.Ticks;
+            if (done >= published || (deadline is { } d && clock.Elapsed >= d)) stop.Cancel();
+        }
+        running.GetAwaiter().GetResult();
+        var elapsed = streamClock.Elapsed.TotalSeconds;
+        var destination = string.IsNullOrWhiteSpace(influx.Url) ? linePath : $"{influx.Url} bucket {influx.Bucket}";
+        Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1}s: {counters.Ticks}/{published} ticks through Kafka in {elapsed:F1}s, " +
+            $"{symbols} symbols, {counters.Forecasts} forecasts, {counters.PointsWritten} points to {destination}, " +
+            $"served rel_mae {Format(pipeline.LiveScore?.RelMae)} coverage80 {pipeline.LiveScore?.Coverage80:F3} (h=1, model {model.Id})");
+        return 0;
+    }
+
+    private static string Format(double? value) => value is { } v ? v.ToString("F4") : "n/a";
 
     /// <summary>The bundled sample (MIT / BSD-3 licensed daily prices, see Samples/README.md).</summary>
     public static List<Tick> LoadSample()

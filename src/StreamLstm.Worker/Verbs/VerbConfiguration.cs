@@ -15,19 +15,23 @@ public static class VerbConfiguration
     /// <summary>Builds the configuration from the standard sources and the verb's unmatched <c>--Key=value</c> tokens.</summary>
     public static IConfiguration Build(IReadOnlyList<string> overrides)
     {
-        var settings = new List<string>();
-        foreach (var token in overrides)
-        {
-            if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains(':') )
-                throw new CliException($"unrecognized argument '{token}' (settings are given as --Section:Key=value)");
-            settings.Add(token);
-        }
+        CheckSettingTokens(overrides);
         return new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
-            .AddCommandLine(settings.ToArray())
+            .AddCommandLine(overrides.ToArray())
             .Build();
+    }
+
+    /// <summary>Refuses anything but <c>--Section:Key=value</c> among the tokens no option matched.</summary>
+    public static void CheckSettingTokens(IReadOnlyList<string> tokens)
+    {
+        foreach (var token in tokens)
+        {
+            if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains(':') || !token.Contains('='))
+                throw new CliException($"unrecognized argument '{token}' (settings are given as --Section:Key=value)");
+        }
     }
 
     /// <summary>The <c>Model</c> section, validated.</summary>

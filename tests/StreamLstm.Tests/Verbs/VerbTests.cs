@@ -79,6 +79,21 @@ public class VerbTests
     }
 
     [Fact]
+    public void Demo_streams_every_bundled_tick_through_kafka_into_the_line_protocol_file()
+    {
+        using var dir = new TempDirectory();
+        var result = Run(["demo", "--seconds", "60", "--out", dir.Path, "--Training:Epochs=2", .. Small]);
+        Assert.True(result.Code == 0, result.Error);
+        var ticks = DemoVerb.LoadSample();
+        Assert.Contains($"{ticks.Count}/{ticks.Count} ticks through Kafka", result.Out);
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "forecasts.lp"));
+        Assert.Equal(ticks.Count, lines.Count(l => l.StartsWith("price,")));
+        // Two horizons per forecast, one forecast per tick once a symbol has 20 returns.
+        int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
+        Assert.Equal(2 * (ticks.Count - symbols * 20), lines.Count(l => l.StartsWith("forecast,")));
+    }
+
+    [Fact]
     public void A_missing_data_file_is_a_one_line_error()
     {
         using var dir = new TempDirectory();

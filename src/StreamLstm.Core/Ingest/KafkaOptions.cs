@@ -1,0 +1,26 @@
+namespace StreamLstm.Ingest;
+
+/// <summary>The feed (configuration section <c>Kafka</c>).</summary>
+public sealed class KafkaOptions
+{
+    /// <summary>Brokers, <c>host:port[,host:port]</c>. Required.</summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>Tick topic. Default <c>ticks</c>.</summary>
+    public string Topic { get; set; } = "ticks";
+
+    /// <summary>Consumer group: workers in one group split the partitions. Default <c>streamlstm</c>.</summary>
+    public string GroupId { get; set; } = "streamlstm";
+
+    /// <summary>Where unusable messages go, with the reason. Default <c>ticks.dlq</c>.</summary>
+    public string DeadLetterTopic { get; set; } = "ticks.dlq";
+
+    /// <summary>Any librdkafka consumer property (security.protocol, sasl.*, ssl.*, fetch tuning).</summary>
+    public Dictionary<string, string> Consumer { get; set; } = [];
+
+    /// <summary>Any librdkafka producer property, for the dead-letter producer and <c>replay</c>.</summary>
+    public Dictionary<string, string> Producer { get; set; } = [];
+
+    /// <summary>Ticks queued between the consumer and the forecaster before consumption pauses. Default 50,000.</summary>
+    public int QueueTicks { get; set; } = 50_000;
+}

@@ -1,0 +1,250 @@
+using System.Text;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamLstm.Pipeline;
+
+namespace StreamLstm.Ingest;
+
+/// <summary>
+/// Consumes the tick topic in a consumer group on its own thread. Valid ticks go to a bounded queue (when it is full,
+/// the assigned partitions are paused, not the group membership); unusable messages go to the dead-letter topic with
+/// the reason and their origin. Offsets are stored only when the message is done: its points accepted by the sink
+/// (<see cref="Acknowledge"/>) or its dead letter acknowledged by the broker; auto-commit then commits stored offsets.
+/// </summary>
+public sealed partial class KafkaTickSource : IDisposable
+{
+    private readonly KafkaOptions _options;
+    private readonly ChannelWriter<IngestedTick> _output;
+    private readonly PipelineCounters _counters;
+    private readonly ILogger _logger;
+    private readonly OffsetTracker _tracker = new();
+    private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    private readonly IProducer<byte[]?, byte[]?> _deadLetters;
+    private readonly Queue<ConsumeResult<byte[]?, byte[]?>> _stash = new();
+
+    public KafkaTickSource(KafkaOptions options, ChannelWriter<IngestedTick> output, PipelineCounters counters, ILogger logger,
+        Action<IReadOnlyList<int>>? partitionsDropped = null)
+    {
+        _options = options;
+        _output = output;
+        _counters = counters;
+        _logger = logger;
+        var consumerConfig = new ConsumerConfig(new Dictionary<string, string>(options.Consumer))
+        {
+            BootstrapServers = options.BootstrapServers,
+            GroupId = options.GroupId,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+        };
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
+            .SetPartitionsAssignedHandler((_, assigned) => LogAssigned(_logger, string.Join(",", assigned.Select(p => p.Partition.Value))))
+            .SetPartitionsRevokedHandler((c, revoked) =>
+            {
+                var partitions = revoked.Select(p => p.Partition.Value).ToList();
+                LogRevoked(_logger, string.Join(",", partitions));
+                _tracker.Forget(partitions);
+                partitionsDropped?.Invoke(partitions);
+            })
+            .SetPartitionsLostHandler((_, lost) =>
+            {
+                var partitions = lost.Select(p => p.Partition.Value).ToList();
+                LogLost(_logger, string.Join(",", partitions));
+                _tracker.Forget(partitions);
+                partitionsDropped?.Invoke(partitions);
+            })
+            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
+            .SetLogHandler((_, message) => { if (message.Level <= SyslogLevel.Warning) LogLibrdkafka(_logger, message.Facility, message.Message); })
+            .Build();
+        var producerConfig = new ProducerConfig(new Dictionary<string, string>(options.Producer))
+        {
+            BootstrapServers = options.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+        };
+        _deadLetters = new ProducerBuilder<byte[]?, byte[]?>(producerConfig)
+            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
+            .Build();
+    }
+
+    /// <summary>Partitions currently assigned to this worker.</summary>
+    public IReadOnlyList<int> Assignment => _consumer.Assignment.Select(p => p.Partition.Value).ToList();
+
+    /// <summary>Runs the consume loop on a dedicated thread until <paramref name="stopping"/> fires; then leaves the group cleanly.</summary>
+    public Task RunAsync(CancellationToken stopping) =>
+        Task.Factory.StartNew(() => ConsumeLoop(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>Marks positions done (their points were accepted) and stores the offsets that advanced.</summary>
+    public void Acknowledge(IReadOnlyList<SourcePosition> positions)
+    {
+        foreach (var next in _tracker.Complete(positions))
+        {
+            try
+            {
+                _consumer.StoreOffset(new TopicPartitionOffset(_options.Topic, next.Partition, next.Offset));
+            }
+            catch (KafkaException ex)
+            {
+                // The partition was revoked meanwhile: its next owner resumes from the last stored offset.
+                LogStoreFailed(_logger, next.Partition, next.Offset, ex.Error.Reason);
+            }
+        }
+    }
+
+    private void ConsumeLoop(CancellationToken stopping)
+    {
+        _consumer.Subscribe(_options.Topic);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var result = _stash.Count > 0 ? _stash.Dequeue() : Consume(stopping);
+                if (result is null || result.IsPartitionEOF) continue;
+                Handle(result, stopping);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _deadLetters.Flush(TimeSpan.FromSeconds(10));
+            _output.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// After the consume loop ended and the sink acknowledged what it wrote: commits the stored offsets and leaves the
+    /// group, so the partitions move to another worker at once.
+    /// </summary>
+    public void CommitAndClose()
+    {
+        try
+        {
+            _consumer.Commit();
+        }
+        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        {
+        }
+        catch (KafkaException ex)
+        {
+            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, ex.Error.IsFatal);
+        }
+        try
+        {
+            _consumer.Close();
+        }
+        catch (KafkaException ex)
+        {
+            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, ex.Error.IsFatal);
+        }
+    }
+
+    private ConsumeResult<byte[]?, byte[]?>? Consume(CancellationToken stopping)
+    {
+        try
+        {
+            return _consumer.Consume(stopping);
+        }
+        catch (ConsumeException ex) when (!ex.Error.IsFatal)
+        {
+            // A topic that does not exist yet, a broker restarting: log and keep polling.
+            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, false);
+            return null;
+        }
+    }
+
+    private void Handle(ConsumeResult<byte[]?, byte[]?> result, CancellationToken stopping)
+    {
+        var position = new SourcePosition(result.Partition.Value, result.Offset.Value);
+        _tracker.Track(position);
+        var value = result.Message.Value ?? [];
+        if (!TickParser.TryParse(value, out var tick, out var error))
+        {
+            SendToDeadLetters(result, position, error!);
+            return;
+        }
+        var item = new IngestedTick(tick, position, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (_output.TryWrite(item)) return;
+
+        // The forecaster is behind (the sink is slow or down): pause fetching but keep polling, so the group
+        // membership and heartbeats stay alive, until the queue has room.
+        var paused = _consumer.Assignment;
+        _consumer.Pause(paused);
+        LogPaused(_logger);
+        try
+        {
+            while (!_output.TryWrite(item))
+            {
+                stopping.ThrowIfCancellationRequested();
+                var polled = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (polled is not null && !polled.IsPartitionEOF) _stash.Enqueue(polled);
+            }
+        }
+        finally
+        {
+            _consumer.Resume(_consumer.Assignment);
+            LogResumed(_logger);
+        }
+    }
+
+    private void SendToDeadLetters(ConsumeResult<byte[]?, byte[]?> result, SourcePosition position, string error)
+    {
+        var headers = new Headers();
+        if (result.Message.Headers is { } original)
+            foreach (var header in original) headers.Add(header.Key, header.GetValueBytes());
+        headers.Add("error", Encoding.UTF8.GetBytes(error));
+        headers.Add("source-topic", Encoding.UTF8.GetBytes(result.Topic));
+        headers.Add("source-partition", Encoding.UTF8.GetBytes(position.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add("source-offset", Encoding.UTF8.GetBytes(position.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        LogDeadLetter(_logger, position.Partition, position.Offset, error);
+        _deadLetters.Produce(_options.DeadLetterTopic, new Message<byte[]?, byte[]?> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, report =>
+        {
+            if (report.Error.IsError)
+            {
+                // Left unacknowledged: no offset past it is stored, so a restart retries it.
+                LogDeadLetterFailed(_logger, position.Partition, position.Offset, report.Error.Reason);
+                return;
+            }
+            _counters.AddDeadLettered(1);
+            Acknowledge([position]);
+        });
+    }
+
+    public void Dispose()
+    {
+        _consumer.Dispose();
+        _deadLetters.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions assigned: {Partitions}")]
+    private static partial void LogAssigned(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
+    private static partial void LogRevoked(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}")]
+    private static partial void LogLost(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka: {Code} {Reason} (fatal: {Fatal})")]
+    private static partial void LogKafkaError(ILogger logger, string code, string reason, bool fatal);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
+    private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message at partition {Partition} offset {Offset} goes to the dead-letter topic: {Error}")]
+    private static partial void LogDeadLetter(ILogger logger, int partition, long offset, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dead letter for partition {Partition} offset {Offset} was not written ({Reason}); its offset is not stored")]
+    private static partial void LogDeadLetterFailed(ILogger logger, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Offset {Offset} of partition {Partition} not stored: {Reason}")]
+    private static partial void LogStoreFailed(ILogger logger, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Forecaster queue full: consumption paused")]
+    private static partial void LogPaused(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumption resumed")]
+    private static partial void LogResumed(ILogger logger);
+}

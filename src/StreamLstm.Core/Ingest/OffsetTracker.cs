@@ -1,0 +1,75 @@
+namespace StreamLstm.Ingest;
+
+/// <summary>
+/// Tracks, per partition, the offsets handed out and the ones done (points accepted, or dead letter acknowledged), and
+/// reports the offset to store: one past the longest done prefix, so a restart never skips an unfinished message.
+/// Thread-safe.
+/// </summary>
+public sealed class OffsetTracker
+{
+    private readonly Dictionary<int, PartitionOffsets> _partitions = [];
+    private readonly object _gate = new();
+
+    /// <summary>Records that <paramref name="position"/> was handed out and is not done yet.</summary>
+    public void Track(SourcePosition position)
+    {
+        lock (_gate)
+        {
+            if (!_partitions.TryGetValue(position.Partition, out var p))
+                _partitions[position.Partition] = p = new PartitionOffsets();
+            p.Pending.Enqueue(position.Offset);
+        }
+    }
+
+    /// <summary>
+    /// Marks <paramref name="positions"/> done; returns, per partition that advanced, the next offset to consume
+    /// (the offset to store). Positions of partitions no longer tracked are ignored.
+    /// </summary>
+    public List<SourcePosition> Complete(IEnumerable<SourcePosition> positions)
+    {
+        var advanced = new List<SourcePosition>();
+        lock (_gate)
+        {
+            var touched = new HashSet<int>();
+            foreach (var position in positions)
+            {
+                if (!_partitions.TryGetValue(position.Partition, out var p)) continue;
+                p.Done.Add(position.Offset);
+                touched.Add(position.Partition);
+            }
+            foreach (var partition in touched)
+            {
+                var p = _partitions[partition];
+                long next = -1;
+                while (p.Pending.Count > 0 && p.Done.Remove(p.Pending.Peek()))
+                    next = p.Pending.Dequeue() + 1;
+                if (next >= 0) advanced.Add(new SourcePosition(partition, next));
+            }
+        }
+        return advanced;
+    }
+
+    /// <summary>Forgets partitions (revoked or lost): their unfinished messages are left to the next owner.</summary>
+    public void Forget(IEnumerable<int> partitions)
+    {
+        lock (_gate)
+        {
+            foreach (var partition in partitions) _partitions.Remove(partition);
+        }
+    }
+
+    /// <summary>Messages handed out and not yet done, over all partitions.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate) return _partitions.Values.Sum(p => p.Pending.Count);
+        }
+    }
+
+    private sealed class PartitionOffsets
+    {
+        public Queue<long> Pending { get; } = new();
+        public HashSet<long> Done { get; } = [];
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+using StreamLstm.Ingest;
+using StreamLstm.Inference;
+using StreamLstm.Sink;
+
+namespace StreamLstm.Worker.Hosting;
+
+/// <summary>The <c>Model</c> section as the worker reads it: where the model store is.</summary>
+public sealed class ModelStoreOptions
+{
+    /// <summary>The model store (a directory of versions). Default <c>models</c>.</summary>
+    public string Directory { get; set; } = "models";
+}
+
+/// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
+public sealed class WorkerOptionsValidator :
+    IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>
+{
+    public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.BootstrapServers)) return Fail("Kafka:BootstrapServers is required (host:port[,host:port])");
+        if (string.IsNullOrWhiteSpace(options.Topic)) return Fail("Kafka:Topic must not be empty");
+        if (string.IsNullOrWhiteSpace(options.GroupId)) return Fail("Kafka:GroupId must not be empty");
+        if (string.IsNullOrWhiteSpace(options.DeadLetterTopic)) return Fail("Kafka:DeadLetterTopic must not be empty");
+        if (options.DeadLetterTopic == options.Topic) return Fail("Kafka:DeadLetterTopic must differ from Kafka:Topic");
+        if (options.QueueTicks < 1) return Fail($"Kafka:QueueTicks must be at least 1, got {options.QueueTicks}");
+        return ValidateOptionsResult.Success;
+    }
+
+    public ValidateOptionsResult Validate(string? name, InfluxOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Url)) return ValidateOptionsResult.Success;
+        if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            return Fail($"Influx:Url '{options.Url}' is not an http or https URL");
+        if (string.IsNullOrWhiteSpace(options.Bucket)) return Fail("Influx:Bucket must not be empty");
+        if (string.IsNullOrWhiteSpace(options.Org)) return Fail("Influx:Org must not be empty");
+        if (options.BatchPoints < 1) return Fail($"Influx:BatchPoints must be at least 1, got {options.BatchPoints}");
+        if (options.QueueBatches < 1) return Fail($"Influx:QueueBatches must be at least 1, got {options.QueueBatches}");
+        if (options.FlushInterval <= TimeSpan.Zero) return Fail("Influx:FlushInterval must be positive");
+        if (options.Timeout <= TimeSpan.Zero) return Fail("Influx:Timeout must be positive");
+        return ValidateOptionsResult.Success;
+    }
+
+    public ValidateOptionsResult Validate(string? name, ModelStoreOptions options) =>
+        string.IsNullOrWhiteSpace(options.Directory) ? Fail("Model:Directory must name the model store") : ValidateOptionsResult.Success;
+
+    public ValidateOptionsResult Validate(string? name, ServingSettings options)
+    {
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (System.ComponentModel.DataAnnotations.ValidationException ex)
+        {
+            return Fail($"Serving:{ex.ValidationResult.MemberNames.FirstOrDefault()}: {ex.Message}");
+        }
+    }
+
+    private static ValidateOptionsResult Fail(string message) => ValidateOptionsResult.Fail(message);
+}

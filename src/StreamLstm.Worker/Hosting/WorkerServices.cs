@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
+using StreamLstm.Pipeline;
+using StreamLstm.Sink;
+
+namespace StreamLstm.Worker.Hosting;
+
+/// <summary>All of the worker's wiring.</summary>
+public static class WorkerServices
+{
+    public static IHostApplicationBuilder AddStreamLstmWorker(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<KafkaOptions>().BindConfiguration("Kafka").ValidateOnStart();
+        builder.Services.AddOptions<InfluxOptions>().BindConfiguration("Influx").ValidateOnStart();
+        builder.Services.AddOptions<ModelStoreOptions>().BindConfiguration("Model").ValidateOnStart();
+        builder.Services.AddOptions<ServingSettings>().BindConfiguration("Serving").ValidateOnStart();
+        builder.Services.AddSingleton<WorkerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<KafkaOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        builder.Services.AddSingleton<IValidateOptions<InfluxOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        builder.Services.AddSingleton<IValidateOptions<ModelStoreOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        builder.Services.AddSingleton<IValidateOptions<ServingSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        builder.Services.AddSingleton<PipelineCounters>();
+        builder.Services.AddHostedService<ForecastWorker>();
+        builder.Services.AddSystemd();
+        builder.Services.AddWindowsService(o => o.ServiceName = "StreamLstm");
+        return builder;
+    }
+}
