@@ -129,6 +129,14 @@ public class VerbTests
     }
 
     [Fact]
+    public void Run_with_invalid_settings_fails_at_start_naming_the_key()
+    {
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers="), "Kafka:BootstrapServers is required");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Influx:Url=ftp://x"), "Influx:Url 'ftp://x' is not an http or https URL");
+        AssertOneLineError(Run("--Kafka:BootstrapServers=127.0.0.1:1", "--Kafka:DeadLetterTopic=ticks"), "Kafka:DeadLetterTopic must differ from Kafka:Topic");
+    }
+
+    [Fact]
     public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
     {
         using var dir = new TempDirectory();
