@@ -25,6 +25,7 @@ public sealed partial class StreamingPipeline
     private readonly Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> _sinkFactory;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<IReadOnlyList<int>> _dropped = new();
+    private KafkaTickSource? _source;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -43,6 +44,9 @@ public sealed partial class StreamingPipeline
     /// <summary>Symbols with state right now.</summary>
     public int Symbols { get; private set; }
 
+    /// <summary>Partitions assigned to this worker right now (empty before it joined its group).</summary>
+    public IReadOnlyList<int> Assignment => _source?.Assignment ?? [];
+
     /// <summary>Running score of the served one-tick-ahead forecasts (updated by the forecast loop; read for display).</summary>
     public Evaluation.ForecastScore? LiveScore { get; private set; }
 
@@ -56,6 +60,7 @@ public sealed partial class StreamingPipeline
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, _dropped.Enqueue);
+        _source = source;
         var sink = _sinkFactory(source.Acknowledge);
         var processor = new TickProcessor(_model, _serving, Counters);
         LiveScore = processor.LiveScore;
@@ -88,6 +93,7 @@ public sealed partial class StreamingPipeline
                 break;
         }
         source.CommitAndClose();
+        _source = null;
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
     }
 

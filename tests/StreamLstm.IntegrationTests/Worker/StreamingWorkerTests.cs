@@ -1,0 +1,211 @@
+using System.Net;
+using System.Text;
+using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Pipeline;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.IntegrationTests.Worker;
+
+[Collection(PipelineCollection.Name)]
+public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influx)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private async Task<long> CountAsync(string bucket, string measurement, string? where = null) =>
+        (await influx.QueryAsync(bucket, $"SELECT count(\"value\") FROM \"{measurement}\"{(where is null ? "" : " WHERE " + where)}"))
+            .Select(r => Convert.ToInt64(r["count"])).DefaultIfEmpty(0).Sum();
+
+    private static Task WaitAsync(Func<bool> condition, string what, Func<string> diagnostics) =>
+        Poll.UntilAsync(_ => Task.FromResult(condition()), Patience, what, diagnostics);
+
+    [Fact]
+    public async Task Ticks_in_give_every_price_and_every_warm_forecast_in_influxdb()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = new[] { "EURUSD", "USDJPY", "BRK.B", "ES=F", "^GSPC" };
+        var ticks = WorkerHarness.Ticks(symbols, 60);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks);
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (_, running) = harness.Start(stop.Token, counters);
+        int forecastPoints = symbols.Length * (60 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+        await WaitAsync(() => counters.PointsWritten >= ticks.Count + forecastPoints, "all points written",
+            () => $"ticks {counters.Ticks}, points written {counters.PointsWritten}");
+        stop.Cancel();
+        await running;
+
+        Assert.Equal(ticks.Count, counters.Ticks);
+        Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
+        Assert.Equal(forecastPoints, await CountAsync(bucket, "forecast"));
+        foreach (var symbol in symbols)
+            Assert.Equal(60, await CountAsync(bucket, "price", $"\"symbol\" = '{symbol.Replace("'", "\\'")}'"));
+        Assert.Equal(forecastPoints / 2, await CountAsync(bucket, "forecast", "\"horizon\" = '2'"));
+    }
+
+    [Fact]
+    public async Task Malformed_messages_go_to_the_dead_letter_topic_with_reasons_and_later_ticks_still_get_forecasts()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var ticks = WorkerHarness.Ticks(["AAA"], 20);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(10));
+        var bad = new (string Value, string Reason)[]
+        {
+            ("not json at all", "value is not valid JSON"),
+            ("""{"ts":"2024-01-01T00:30:00Z","price":1}""", "'symbol' is missing"),
+            ("""{"symbol":"AAA","ts":"2024-01-01T00:30:00Z","price":"NaN"}""", "'price' is a string, not a number"),
+            ("""{"symbol":"AAA","ts":"2024-01-01T00:30:00Z","price":-3}""", "'price' -3 is not a positive finite number"),
+            ("""{"symbol":"AA\nA","ts":"2024-01-01T00:30:00Z","price":1}""", "symbol contains control character U+000A"),
+            ("""{"symbol":"AA\tA","ts":"2024-01-01T00:30:00Z","price":1}""", "symbol contains control character U+0009"),
+            ("""{"symbol":"AAA\\","ts":"2024-01-01T00:30:00Z","price":1}""", "symbol ends with a backslash"),
+            ("{\"symbol\":\"AAA\",\"ts\":\"2024-01-01T00:30:00Z\",\"price\":1,\"pad\":\"" + new string('x', 70_000) + "\"}", "over the 65536 byte limit"),
+        };
+        foreach (var (value, _) in bad)
+            await kafka.ProduceAsync(topic, "AAA", value, [new("origin", "test")]);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(10));
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (_, running) = harness.Start(stop.Token, counters);
+        int forecasts = (20 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+        await WaitAsync(() => counters.PointsWritten >= 20 + forecasts && counters.DeadLettered >= bad.Length, "ticks and dead letters done",
+            () => $"ticks {counters.Ticks}, dead letters {counters.DeadLettered}, points {counters.PointsWritten}");
+        stop.Cancel();
+        await running;
+
+        var letters = kafka.ConsumeAll(harness.Kafka.DeadLetterTopic, "dlq-reader-" + topic, bad.Length, Patience);
+        Assert.Equal(bad.Length, letters.Count);
+        foreach (var (letter, (value, reason)) in letters.OrderBy(l => long.Parse(l.Headers["source-offset"])).Zip(bad))
+        {
+            Assert.Equal(value, letter.Value);
+            Assert.Equal("AAA", letter.Key);
+            Assert.Contains(reason, letter.Headers["error"]);
+            Assert.Equal(topic, letter.Headers["source-topic"]);
+            Assert.Equal("test", letter.Headers["origin"]);
+            Assert.True(int.Parse(letter.Headers["source-partition"]) >= 0);
+        }
+        Assert.Equal(20, await CountAsync(bucket, "price"));
+        Assert.Equal(forecasts, await CountAsync(bucket, "forecast"));
+    }
+
+    [Fact]
+    public async Task Symbols_full_of_punctuation_spaces_and_non_ascii_letters_reach_influxdb_unchanged()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = new[] { "A B", "a,b=c", "EUR/USD", "^GSPC", "日経225", "x=y z,w" };
+        var ticks = WorkerHarness.Ticks(symbols, 8);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks);
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (_, running) = harness.Start(stop.Token, counters);
+        int expected = ticks.Count + symbols.Length * (8 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+        await WaitAsync(() => counters.PointsWritten >= expected, "all points written", () => $"points {counters.PointsWritten}");
+        stop.Cancel();
+        await running;
+
+        var rows = await influx.QueryAsync(bucket, "SELECT count(\"value\") FROM \"price\" GROUP BY \"symbol\"");
+        Assert.Equal(symbols.Order(StringComparer.Ordinal), rows.Select(r => r.Tags["symbol"]).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal(8L, Convert.ToInt64(r["count"])));
+    }
+
+    [Fact]
+    public async Task An_influxdb_outage_longer_than_the_circuit_break_loses_no_point()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = new[] { "S1", "S2", "S3" };
+        var ticks = WorkerHarness.Ticks(symbols, 40);
+        int expected = ticks.Count + symbols.Length * (40 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        using (influx.FailWrites(HttpStatusCode.ServiceUnavailable, "down for maintenance"))
+        {
+            var (_, running) = harness.Start(stop.Token, counters);
+            await WorkerHarness.PublishAsync(kafka, topic, ticks);
+            // Several failed attempts: the circuit opened (break 1 s) and writes kept waiting.
+            await WaitAsync(() => counters.WriteFailures >= 4, "writes failing", () => $"failures {counters.WriteFailures}");
+            await Task.Delay(TimeSpan.FromSeconds(2.5)); // the outage lasts longer than the break
+            Assert.Equal(0, counters.PointsWritten);
+            influx.ClearFailures();
+            await WaitAsync(() => counters.PointsWritten >= expected, "all points written after the outage",
+                () => $"points {counters.PointsWritten} of {expected}, failures {counters.WriteFailures}");
+            stop.Cancel();
+            await running;
+        }
+        Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
+        Assert.Equal(expected - ticks.Count, await CountAsync(bucket, "forecast"));
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_mid_stream_and_restarted_resumes_from_its_committed_offsets()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = Enumerable.Range(0, 8).Select(i => $"R{i}").ToArray();
+        var ticks = WorkerHarness.Ticks(symbols, 50);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(200));
+
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (_, running) = harness.Start(stop.Token, counters);
+            await WaitAsync(() => counters.Ticks >= 200, "first half consumed", () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
+        }
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(200));
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (_, running) = harness.Start(stop.Token, counters);
+            await WaitAsync(() => counters.Ticks >= ticks.Count - 200, "second half consumed", () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
+            // Resumed from the committed offsets: the second run consumed only what the first had not finished.
+            Assert.Equal(ticks.Count - 200, counters.Ticks);
+        }
+        Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
+    }
+
+    [Fact]
+    public async Task Two_workers_in_one_group_split_the_partitions_and_together_process_every_tick()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = Enumerable.Range(0, 24).Select(i => $"W{i}").ToArray();
+        var ticks = WorkerHarness.Ticks(symbols, 30);
+
+        using var stop = new CancellationTokenSource();
+        var first = new PipelineCounters();
+        var second = new PipelineCounters();
+        var (workerA, runningFirst) = harness.Start(stop.Token, first);
+        var (workerB, runningSecond) = harness.Start(stop.Token, second);
+        // The topic must exist for the group to assign its partitions; both workers wait for it.
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(1));
+        await WaitAsync(() => workerA.Assignment.Count > 0 && workerB.Assignment.Count > 0 && workerA.Assignment.Count + workerB.Assignment.Count == KafkaFixture.Partitions,
+            "the partitions split between the two workers", () => $"first [{string.Join(",", workerA.Assignment)}], second [{string.Join(",", workerB.Assignment)}]");
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(1));
+        await WaitAsync(() => first.Ticks + second.Ticks >= ticks.Count, "every tick processed",
+            () => $"first {first.Ticks}, second {second.Ticks} of {ticks.Count}");
+        int expected = ticks.Count + symbols.Length * (30 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+        await WaitAsync(() => first.PointsWritten + second.PointsWritten >= expected, "every point written",
+            () => $"points {first.PointsWritten + second.PointsWritten} of {expected}");
+        stop.Cancel();
+        await Task.WhenAll(runningFirst, runningSecond);
+
+        Assert.Equal(ticks.Count, first.Ticks + second.Ticks);
+        Assert.True(first.Ticks > 0 && second.Ticks > 0, $"first {first.Ticks}, second {second.Ticks}: both should own partitions");
+        Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
+    }
+}

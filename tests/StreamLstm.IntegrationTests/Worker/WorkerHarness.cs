@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
+using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Model;
+using StreamLstm.Pipeline;
+using StreamLstm.Sink;
+using StreamLstm.Ticks;
+using StreamLstm.Worker.Verbs;
+using TorchSharp;
+
+namespace StreamLstm.IntegrationTests.Worker;
+
+/// <summary>
+/// Runs the worker's streaming pipeline against the fixtures' Kafka and InfluxDB, with a small model written to a
+/// temporary store and loaded back the way the worker loads it.
+/// </summary>
+internal sealed class WorkerHarness : IDisposable
+{
+    public static readonly ModelSettings Settings = new() { HiddenSize = 8, Layers = 1, Horizons = 2, Warmup = 5 };
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "streamlstm-it", Guid.NewGuid().ToString("N"));
+
+    public WorkerHarness(KafkaFixture kafka, InfluxFixture influx, string topic, string bucket)
+    {
+        Directory.CreateDirectory(_directory);
+        Kafka = new KafkaOptions
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            Topic = topic,
+            DeadLetterTopic = topic + ".dlq",
+            GroupId = "worker-" + topic,
+            QueueTicks = 1000,
+            // The mock cluster ignores a member leaving; a restarted worker gets partitions once the session expires.
+            Consumer = new() { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "1000" },
+        };
+        Influx = new InfluxOptions
+        {
+            Url = influx.Url,
+            Token = influx.Token,
+            Org = influx.Org,
+            Bucket = bucket,
+            BatchPoints = 500,
+            FlushInterval = TimeSpan.FromMilliseconds(50),
+            QueueBatches = 4,
+            BreakDuration = TimeSpan.FromSeconds(1),
+            MaxRetryDelay = TimeSpan.FromSeconds(1),
+            RejectedPointsFile = Path.Combine(_directory, "rejected.lp"),
+        };
+        torch.manual_seed(5);
+        using var network = new LstmForecaster(Settings);
+        var store = new ModelStore(Path.Combine(_directory, "model"));
+        store.Add(network, Calibration.Identity(Settings.Horizons), new ModelMetadata { Version = "" });
+        Model = store.LoadCurrent();
+    }
+
+    public KafkaOptions Kafka { get; }
+    public InfluxOptions Influx { get; }
+    public ModelVersion Model { get; }
+
+    /// <summary>Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires.</summary>
+    public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null)
+    {
+        counters ??= new PipelineCounters();
+        var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
+            ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLogger.Instance, counters);
+        return (pipeline, Task.Run(() => pipeline.RunAsync(stop, TimeSpan.FromSeconds(20))));
+    }
+
+    /// <summary>Interleaved symbols, one tick a minute each, distinct times per symbol.</summary>
+    public static List<Tick> Ticks(IReadOnlyList<string> symbols, int perSymbol, int seed = 1)
+    {
+        var random = new Random(seed);
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var prices = symbols.Select((_, i) => 100.0 + i).ToArray();
+        var ticks = new List<Tick>();
+        for (int t = 0; t < perSymbol; t++)
+            for (int s = 0; s < symbols.Count; s++)
+            {
+                prices[s] *= Math.Exp(0.01 * (random.NextDouble() - 0.5));
+                ticks.Add(new Tick(symbols[s], start.AddMinutes(t), Math.Round(prices[s], 6)));
+            }
+        return ticks;
+    }
+
+    /// <summary>Publishes ticks keyed by symbol with the product's own serialization.</summary>
+    public static async Task PublishAsync(KafkaFixture kafka, string topic, IEnumerable<Tick> ticks)
+    {
+        foreach (var tick in ticks)
+            await kafka.ProduceBytesAsync(topic, System.Text.Encoding.UTF8.GetBytes(tick.Symbol), ReplayVerb.Serialize(tick));
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (IOException) { }
+    }
+}
