@@ -53,6 +53,7 @@ public static class CommandLine
         IOException => ex.Message,
         ArgumentOutOfRangeException a => a.Message.Split(" (Parameter")[0],
         InvalidOperationException when ex.Source?.StartsWith("StreamLstm", StringComparison.Ordinal) == true => ex.Message,
+        Confluent.Kafka.KafkaException kafka => $"Kafka: {kafka.Error.Reason}",
         _ => null,
     };
 }

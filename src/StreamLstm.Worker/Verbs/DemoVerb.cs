@@ -58,7 +58,7 @@ public static class DemoVerb
         using var cluster = new InProcessKafkaCluster();
         var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "ticks", GroupId = "streamlstm-demo" };
         Console.WriteLine($"in-process Kafka at {cluster.BootstrapServers}; replaying into topic '{kafka.Topic}'");
-        long published = ReplayVerb.Publish(ticks, cluster.BootstrapServers, kafka.Topic, rate: null);
+        long published = TickPublisher.Publish(ticks, cluster.BootstrapServers, kafka.Topic, rate: null);
 
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         var counters = new PipelineCounters();

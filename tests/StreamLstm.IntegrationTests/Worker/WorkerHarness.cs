@@ -6,7 +6,6 @@ using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
-using StreamLstm.Worker.Verbs;
 using TorchSharp;
 
 namespace StreamLstm.IntegrationTests.Worker;
@@ -87,7 +86,7 @@ internal sealed class WorkerHarness : IDisposable
     public static async Task PublishAsync(KafkaFixture kafka, string topic, IEnumerable<Tick> ticks)
     {
         foreach (var tick in ticks)
-            await kafka.ProduceBytesAsync(topic, System.Text.Encoding.UTF8.GetBytes(tick.Symbol), ReplayVerb.Serialize(tick));
+            await kafka.ProduceBytesAsync(topic, System.Text.Encoding.UTF8.GetBytes(tick.Symbol), TickPublisher.Serialize(tick));
     }
 
     public void Dispose()
