@@ -44,6 +44,12 @@ public sealed partial class StreamingPipeline
     /// <summary>Symbols with state right now.</summary>
     public int Symbols { get; private set; }
 
+    /// <summary>
+    /// Called on the forecast loop with each tick's latency in milliseconds, from the consumer handing it over to its
+    /// points being serialized into the sink's batch (for benchmarks; null by default).
+    /// </summary>
+    public Action<double>? LatencyObserver { get; init; }
+
     /// <summary>Partitions assigned to this worker right now (empty before it joined its group).</summary>
     public IReadOnlyList<int> Assignment => _source?.Assignment ?? [];
 
@@ -77,6 +83,11 @@ public sealed partial class StreamingPipeline
             var batch = new PointBatch();
             processor.Process(buffer.AsSpan(0, n), batch);
             Symbols = processor.Symbols;
+            if (LatencyObserver is { } observe)
+            {
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < n; i++) observe((now - buffer[i].ReceivedTimestamp) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+            }
             await sink.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
         }
         await consuming.ConfigureAwait(false);
