@@ -16,16 +16,24 @@ public static class Suites
         Dictionary<string, double>? figures = suite switch
         {
             "training" => TrainingSuite.Run(),
+            "inference" => InferenceSuite.Run(),
+            "pipeline" => PipelineSuite.Run(),
             _ => null,
         };
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline)");
             return 2;
         }
-        Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 6))));
+        Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));
         return 0;
     }
+
+    /// <summary>Six decimals, but six significant digits below 1 so that small differences do not print as 0.</summary>
+    private static double Round(double value) =>
+        Math.Abs(value) >= 1 || value == 0 || !double.IsFinite(value)
+            ? Math.Round(value, 6)
+            : double.Parse(value.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     internal static void Log(string message) => Console.Error.WriteLine(message);
 

@@ -9,7 +9,7 @@ namespace StreamLstm.Inference;
 /// Advances a batch of symbols' LSTM states by one tick each through TorchSharp: states are gathered into
 /// [layers, batch, hidden] tensors, stepped once, and scattered back. All tensors are disposed per call.
 /// </summary>
-public sealed class TorchStepper
+public sealed class TorchStepper : IRecurrentStepper
 {
     private readonly LstmForecaster _network;
     private readonly int _layers, _hidden, _outputs;

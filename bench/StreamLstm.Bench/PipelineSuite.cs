@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
+using StreamLstm.Model;
+using StreamLstm.Pipeline;
+using StreamLstm.Sink;
+using StreamLstm.Ticks;
+using TorchSharp;
+
+namespace StreamLstm.Bench;
+
+/// <summary>
+/// Suite <c>pipeline</c>: 1,000 symbols, 3 horizons, a 2 x 64 model.
+/// - <c>inproc_ticks_per_s</c>: ticks through the worker's per-tick path (features, batched step, decode, line
+///   protocol) into a sink that counts serialized points; baseline: the same ticks' LSTM steps alone.
+/// - <c>kafka_ticks_per_s</c>: ticks from the in-process Kafka cluster through the whole streaming pipeline; baseline
+///   <c>raw_consume_per_s</c>: a bare consumer reading the same topic in the same run.
+/// - <c>latency_p50_ms</c>/<c>latency_p99_ms</c>: from the consumer handing a tick over to its points being serialized
+///   into the sink's batch, at an offered 20,000 ticks/s.
+/// - <c>bytes_per_symbol</c>: resident memory growth after a full GC from 0 to 100,000 warm symbols, per symbol.
+/// </summary>
+public static class PipelineSuite
+{
+    private const int Symbols = 1000;
+
+    public static Dictionary<string, double> Run()
+    {
+        var figures = new Dictionary<string, double>();
+        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
+        torch.manual_seed(1);
+        using var model = new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = "bench" });
+
+        InProcess(model, figures);
+        Kafka(model, figures);
+        Memory(model, figures);
+        return figures;
+    }
+
+    private static void InProcess(ModelVersion model, Dictionary<string, double> figures)
+    {
+        var ticks = Ticks(Symbols, 300, seed: 1).Select((t, i) => new IngestedTick(t, new SourcePosition(0, i))).ToArray();
+        double Measure()
+        {
+            var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+            var clock = Stopwatch.StartNew();
+            long points = 0;
+            for (int i = 0; i < ticks.Length; i += StreamingPipeline.MaxBatch)
+            {
+                var batch = new PointBatch();
+                processor.Process(ticks.AsSpan(i, Math.Min(StreamingPipeline.MaxBatch, ticks.Length - i)), batch);
+                points += batch.Points;
+            }
+            return ticks.Length / clock.Elapsed.TotalSeconds;
+        }
+        Measure();
+        double pipeline = Median(Enumerable.Range(0, 3).Select(_ => Measure()));
+
+        var stepper = BatchForecaster.CreateStepper(model.Network);
+        var states = Enumerable.Range(0, Symbols).Select(_ => new RecurrentState(model.Settings.Layers, model.Settings.HiddenSize)).ToList();
+        var inputs = new float[Symbols * 4];
+        var raw = new float[Symbols * model.Settings.OutputSize];
+        double StepsOnly()
+        {
+            var clock = Stopwatch.StartNew();
+            for (int r = 0; r < 100; r++) stepper.Step(states, inputs, raw);
+            return 100.0 * Symbols / clock.Elapsed.TotalSeconds;
+        }
+        StepsOnly();
+        double steps = Median(Enumerable.Range(0, 3).Select(_ => StepsOnly()));
+        figures["inproc_ticks_per_s"] = pipeline;
+        figures["baseline_engine_steps_per_s_b1000"] = steps;
+        figures["inproc_vs_engine_ratio"] = pipeline / steps;
+        Suites.Log($"in-process: {Suites.F(pipeline)} ticks/s through the per-tick path; engine steps alone {Suites.F(steps)}/s (ratio {pipeline / steps:F2})");
+    }
+
+    private static void Kafka(ModelVersion model, Dictionary<string, double> figures)
+    {
+        using var cluster = new InProcessKafkaCluster();
+        // The mock cluster keeps only a few MB per partition: 120,000 small messages fit.
+        var ticks = Ticks(Symbols, 120, seed: 2);
+        TickPublisher.Publish(ticks, cluster.BootstrapServers, "bench-ticks", rate: null);
+
+        double raw = RawConsume(cluster.BootstrapServers, "bench-ticks", ticks.Count);
+        var counters = new PipelineCounters();
+        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "bench-ticks", GroupId = "bench-pipeline" };
+        var sink = new CountingSink(counters);
+        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters);
+        using var stop = new CancellationTokenSource();
+        var running = pipeline.RunAsync(stop.Token);
+        while (counters.Ticks == 0) Thread.Sleep(1);
+        var clock = Stopwatch.StartNew();
+        long start = counters.Ticks;
+        while (counters.Ticks < ticks.Count) Thread.Sleep(1);
+        double rate = (ticks.Count - start) / clock.Elapsed.TotalSeconds;
+        stop.Cancel();
+        running.GetAwaiter().GetResult();
+        figures["kafka_ticks_per_s"] = rate;
+        figures["raw_consume_per_s"] = raw;
+        figures["kafka_vs_raw_consume_ratio"] = rate / raw;
+        Suites.Log($"kafka: {Suites.F(rate)} ticks/s through the pipeline; raw consume {Suites.F(raw)}/s (ratio {rate / raw:F2})");
+
+        // Latency at an offered 20,000 ticks/s, measured by the processor from hand-over to serialization.
+        var latencyTicks = Ticks(Symbols, 60, seed: 3);
+        var latency = new List<double>(latencyTicks.Count);
+        var latencyCounters = new PipelineCounters();
+        var latencyKafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "bench-latency", GroupId = "bench-latency" };
+        var latencyPipeline = new StreamingPipeline(latencyKafka, model, new ServingSettings(),
+            ack => new CountingSink(latencyCounters).WithAcknowledge(ack), NullLogger.Instance, latencyCounters) { LatencyObserver = ms => latency.Add(ms) };
+        using var stopLatency = new CancellationTokenSource();
+        var runningLatency = latencyPipeline.RunAsync(stopLatency.Token);
+        // Let the group settle before offering load.
+        TickPublisher.Publish(latencyTicks.Take(Symbols), cluster.BootstrapServers, "bench-latency", rate: null);
+        while (latencyCounters.Ticks < Symbols) Thread.Sleep(1);
+        latency.Clear();
+        TickPublisher.Publish(latencyTicks.Skip(Symbols), cluster.BootstrapServers, "bench-latency", rate: 20_000);
+        while (latencyCounters.Ticks < latencyTicks.Count) Thread.Sleep(1);
+        stopLatency.Cancel();
+        runningLatency.GetAwaiter().GetResult();
+        var sorted = latency.Order().ToArray();
+        figures["latency_p50_ms"] = sorted[sorted.Length / 2];
+        figures["latency_p99_ms"] = sorted[(int)(sorted.Length * 0.99)];
+        Suites.Log($"latency at 20,000 ticks/s offered: p50 {sorted[sorted.Length / 2]:F3} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F3} ms over {sorted.Length} ticks");
+    }
+
+    private static double RawConsume(string bootstrap, string topic, int count)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "bench-raw",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        consumer.Subscribe(topic);
+        var first = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("no message to consume");
+        var clock = Stopwatch.StartNew();
+        int n = 1;
+        while (n < count)
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(10));
+            if (result is null) break;
+            if (!result.IsPartitionEOF) n++;
+        }
+        double rate = (n - 1) / clock.Elapsed.TotalSeconds;
+        consumer.Close();
+        return rate;
+    }
+
+    private static void Memory(ModelVersion model, Dictionary<string, double> figures)
+    {
+        const int count = 100_000;
+        var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        long before = ResidentAfterGc();
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var batch = new IngestedTick[StreamingPipeline.MaxBatch];
+        var names = Enumerable.Range(0, count).Select(i => $"SYM{i:D6}").ToArray();
+        int warm = model.Settings.Warmup + 1;
+        for (int round = 0; round < warm; round++)
+        {
+            for (int first = 0; first < count; first += batch.Length)
+            {
+                int n = Math.Min(batch.Length, count - first);
+                for (int i = 0; i < n; i++)
+                    batch[i] = new IngestedTick(new Tick(names[first + i], start.AddMinutes(round), 100 + (round % 3)), new SourcePosition(0, 0));
+                processor.Process(batch.AsSpan(0, n), new PointBatch());
+            }
+        }
+        long after = ResidentAfterGc();
+        GC.KeepAlive(processor);
+        figures["bytes_per_symbol"] = (double)(after - before) / count;
+        Suites.Log($"memory: {(after - before) / count:N0} bytes per warm symbol over {count:N0} symbols");
+    }
+
+    private static long ResidentAfterGc()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    internal static List<Tick> Ticks(int symbols, int perSymbol, int seed)
+    {
+        var random = new Random(seed);
+        var prices = Enumerable.Repeat(100.0, symbols).ToArray();
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var ticks = new List<Tick>(symbols * perSymbol);
+        for (int t = 0; t < perSymbol; t++)
+            for (int s = 0; s < symbols; s++)
+            {
+                prices[s] *= Math.Exp(0.01 * (random.NextDouble() - 0.5));
+                ticks.Add(new Tick($"S{s:D4}", start.AddSeconds(t), prices[s]));
+            }
+        return ticks;
+    }
+
+    /// <summary>A sink that counts serialized points and acknowledges at once.</summary>
+    private sealed class CountingSink(PipelineCounters counters) : IPointSink
+    {
+        private Action<IReadOnlyList<SourcePosition>> _acknowledge = _ => { };
+
+        public CountingSink WithAcknowledge(Action<IReadOnlyList<SourcePosition>> acknowledge)
+        {
+            _acknowledge = acknowledge;
+            return this;
+        }
+
+        public ValueTask WriteAsync(PointBatch batch, CancellationToken cancellationToken)
+        {
+            counters.AddPointsWritten(batch.Points);
+            _acknowledge(batch.Positions);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
