@@ -13,6 +13,7 @@ public static class Suites
     public static int Run(string[] args)
     {
         var suite = args.FirstOrDefault();
+        if (suite == PipelineSuite.PublishVerb) return PipelineSuite.PublishFromChildProcess(args);
         Dictionary<string, double>? figures = suite switch
         {
             "training" => TrainingSuite.Run(),

@@ -30,7 +30,10 @@ public sealed partial class KafkaTickSource : IDisposable
         _output = output;
         _counters = counters;
         _logger = logger;
-        var consumerConfig = new ConsumerConfig(new Dictionary<string, string>(options.Consumer))
+        // Low-latency fetching unless configured otherwise: the broker answers a fetch after at most 10 ms.
+        var consumerSettings = new Dictionary<string, string> { ["fetch.wait.max.ms"] = "10" };
+        foreach (var (key, value) in options.Consumer) consumerSettings[key] = value;
+        var consumerConfig = new ConsumerConfig(consumerSettings)
         {
             BootstrapServers = options.BootstrapServers,
             GroupId = options.GroupId,
@@ -168,8 +171,10 @@ public sealed partial class KafkaTickSource : IDisposable
         var item = new IngestedTick(tick, position, System.Diagnostics.Stopwatch.GetTimestamp());
         if (_output.TryWrite(item)) return;
 
-        // The forecaster is behind (the sink is slow or down): pause fetching but keep polling, so the group
-        // membership and heartbeats stay alive, until the queue has room.
+        // The forecaster is behind. A short wait for room is the common case under load and keeps the fetch pipeline
+        // flowing; only a longer stall (the sink slow or down) pauses the partitions, still polling so the group
+        // membership stays alive, until the queue has room.
+        if (WaitForRoom(PauseAfter, stopping) && _output.TryWrite(item)) return;
         var paused = _consumer.Assignment;
         _consumer.Pause(paused);
         LogPaused(_logger);
@@ -186,6 +191,24 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             _consumer.Resume(_consumer.Assignment);
             LogResumed(_logger);
+        }
+    }
+
+    /// <summary>How long a full queue is waited on before the partitions are paused.</summary>
+    internal static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(2);
+
+    private bool WaitForRoom(TimeSpan limit, CancellationToken stopping)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        wait.CancelAfter(limit);
+        try
+        {
+            return _output.WaitToWriteAsync(wait.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            stopping.ThrowIfCancellationRequested();
+            return false;
         }
     }
 
