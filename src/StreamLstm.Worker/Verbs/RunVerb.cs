@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StreamLstm.Worker.Hosting;
@@ -28,6 +29,13 @@ public static class RunVerb
         using var host = builder.Build();
         try
         {
+            // Settings first (each .Value validates), then refuse to start without a model to serve, with one line
+            // naming the store (the worker checks again).
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Ingest.KafkaOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Sink.InfluxOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Inference.ServingSettings>>().Value;
+            var store = host.Services.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
+            using (new Model.ModelStore(store.Directory).LoadCurrent()) { }
             host.Run();
         }
         catch (OptionsValidationException ex)

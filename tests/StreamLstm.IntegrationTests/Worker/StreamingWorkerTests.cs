@@ -146,6 +146,38 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
     }
 
     [Fact]
+    public async Task Points_influxdb_refuses_for_good_go_to_the_rejected_file_and_the_stream_goes_on()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        // ZZZ ticks two months after OK1's, in another shard, where an integer 'value' already stands: every float price
+        // of ZZZ is then a field type conflict, refused for good, while OK1's prices are fine.
+        var zzz = WorkerHarness.Ticks(["ZZZ"], 30).Select(t => t with { Timestamp = t.Timestamp.AddDays(60) }).ToList();
+        long between = StreamLstm.Sink.LineProtocol.Nanoseconds(zzz[0].Timestamp.AddSeconds(30));
+        using (var client = influx.CreateClient())
+            await client.GetWriteApiAsync().WriteRecordAsync($"price,symbol=ZZZ value=1i {between}", InfluxDB.Client.Api.Domain.WritePrecision.Ns, bucket, influx.Org);
+        var ticks = WorkerHarness.Ticks(["OK1"], 30).Concat(zzz).ToList();
+        await WorkerHarness.PublishAsync(kafka, topic, ticks);
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (_, running) = harness.Start(stop.Token, counters);
+        int forecasts = 2 * (30 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+        await WaitAsync(() => counters.PointsRejected >= 30 && counters.PointsWritten >= 30 + forecasts, "ZZZ's prices rejected, the rest written",
+            () => $"rejected {counters.PointsRejected}, written {counters.PointsWritten}");
+        stop.Cancel();
+        await running;
+
+        Assert.Equal(30, counters.PointsRejected);
+        var rejected = File.ReadAllLines(harness.Influx.RejectedPointsFile);
+        Assert.Equal(30, rejected.Count(l => l.StartsWith("price,symbol=ZZZ ")));
+        Assert.All(rejected.Where(l => l.StartsWith('#')), l => Assert.Matches("HTTP 4[0-9][0-9]", l));
+        Assert.Equal(30, await CountAsync(bucket, "price", "\"symbol\" = 'OK1'"));
+        Assert.Equal(forecasts, await CountAsync(bucket, "forecast"));
+    }
+
+    [Fact]
     public async Task A_worker_stopped_mid_stream_and_restarted_resumes_from_its_committed_offsets()
     {
         var topic = kafka.CreateTopicName("ticks");

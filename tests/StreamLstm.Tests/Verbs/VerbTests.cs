@@ -137,6 +137,16 @@ public class VerbTests
     }
 
     [Fact]
+    public void Run_without_a_model_to_serve_is_a_one_line_error_naming_the_store()
+    {
+        using var dir = new TempDirectory();
+        var store = dir.File("models");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", $"--Model:Directory={store}"), $"model store '{store}' does not exist");
+        Directory.CreateDirectory(store);
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", $"--Model:Directory={store}"), "has no current version");
+    }
+
+    [Fact]
     public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
     {
         using var dir = new TempDirectory();
