@@ -30,8 +30,16 @@ public sealed partial class KafkaTickSource : IDisposable
         _output = output;
         _counters = counters;
         _logger = logger;
-        // Low-latency fetching unless configured otherwise: the broker answers a fetch after at most 10 ms.
-        var consumerSettings = new Dictionary<string, string> { ["fetch.wait.max.ms"] = "10" };
+        // Low-latency fetching unless configured otherwise: the broker answers a fetch after at most 10 ms. Once the
+        // messages prefetched into the consumer's queue (all partitions together) exceed queued.min.messages, 100,000
+        // by default, librdkafka postpones each partition's next fetch by fetch.queue.backoff.ms, 1 s by default: above
+        // 100,000 ticks/s the queue runs dry well within that second and consumption stalls for the rest of it.
+        // Looking again after 10 ms keeps the prefetch topped up; a look that finds the queue still full sends nothing.
+        var consumerSettings = new Dictionary<string, string>
+        {
+            ["fetch.wait.max.ms"] = "10",
+            ["fetch.queue.backoff.ms"] = "10",
+        };
         foreach (var (key, value) in options.Consumer) consumerSettings[key] = value;
         var consumerConfig = new ConsumerConfig(consumerSettings)
         {
