@@ -39,7 +39,7 @@ public static class InferenceSuite
             torchRun.WarmUp(TimeSpan.FromSeconds(1));
             var torchRates = Enumerable.Range(0, Repeats).Select(_ => torchRun.Measure()).ToList();
             double diff = LargestDifference(kernelRun.Recorded, torchRun.Recorded);
-            double engine = Median(kernelRates), torchRate = Median(torchRates);
+            double engine = Measure.Median(kernelRates), torchRate = Measure.Median(torchRates);
             figures[$"engine_steps_per_s_b{batch}"] = engine;
             figures[$"torchsharp_steps_per_s_b{batch}"] = torchRate;
             figures[$"engine_vs_torchsharp_ratio_b{batch}"] = engine / torchRate;
@@ -66,12 +66,6 @@ public static class InferenceSuite
         double worst = 0;
         for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
         return worst;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 
     /// <summary>

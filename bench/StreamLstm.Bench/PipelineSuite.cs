@@ -40,8 +40,8 @@ public static class PipelineSuite
 
     private static void InProcess(ModelVersion model, Dictionary<string, double> figures)
     {
-        var ticks = Ticks(Symbols, 300, seed: 1).Select((t, i) => new IngestedTick(t, new SourcePosition(0, i))).ToArray();
-        double Measure()
+        var ticks = Measure.Ticks(Symbols, 300, seed: 1).Select((t, i) => new IngestedTick(t, new SourcePosition(0, i))).ToArray();
+        double ThroughPath()
         {
             var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
             var clock = Stopwatch.StartNew();
@@ -54,8 +54,8 @@ public static class PipelineSuite
             }
             return ticks.Length / clock.Elapsed.TotalSeconds;
         }
-        Measure();
-        double pipeline = Median(Enumerable.Range(0, 3).Select(_ => Measure()));
+        ThroughPath();
+        double pipeline = Measure.Median(Enumerable.Range(0, 3).Select(_ => ThroughPath()));
 
         var stepper = BatchForecaster.CreateStepper(model.Network);
         var states = Enumerable.Range(0, Symbols).Select(_ => new RecurrentState(model.Settings.Layers, model.Settings.HiddenSize)).ToList();
@@ -68,7 +68,7 @@ public static class PipelineSuite
             return 100.0 * Symbols / clock.Elapsed.TotalSeconds;
         }
         StepsOnly();
-        double steps = Median(Enumerable.Range(0, 3).Select(_ => StepsOnly()));
+        double steps = Measure.Median(Enumerable.Range(0, 3).Select(_ => StepsOnly()));
         figures["inproc_ticks_per_s"] = pipeline;
         figures["baseline_engine_steps_per_s_b1000"] = steps;
         figures["inproc_vs_engine_ratio"] = pipeline / steps;
@@ -79,7 +79,7 @@ public static class PipelineSuite
     {
         using var cluster = new InProcessKafkaCluster();
         // The mock cluster keeps only a few MB per partition: 120,000 small messages fit.
-        var ticks = Ticks(Symbols, 120, seed: 2);
+        var ticks = Measure.Ticks(Symbols, 120, seed: 2);
         TickPublisher.Publish(ticks, cluster.BootstrapServers, "bench-ticks", rate: null);
 
         double raw = RawConsume(cluster.BootstrapServers, "bench-ticks", ticks.Count);
@@ -102,7 +102,7 @@ public static class PipelineSuite
         Suites.Log($"kafka: {Suites.F(rate)} ticks/s through the pipeline; raw consume {Suites.F(raw)}/s (ratio {rate / raw:F2})");
 
         // Latency at an offered 20,000 ticks/s, measured by the processor from hand-over to serialization.
-        var latencyTicks = Ticks(Symbols, 60, seed: 3);
+        var latencyTicks = Measure.Ticks(Symbols, 60, seed: 3);
         var latency = new List<double>(latencyTicks.Count);
         var latencyCounters = new PipelineCounters();
         var latencyKafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "bench-latency", GroupId = "bench-latency" };
@@ -137,7 +137,7 @@ public static class PipelineSuite
     /// <summary><c>publish-ticks BOOTSTRAP TOPIC RATE SYMBOLS PER_SYMBOL SEED SKIP</c></summary>
     internal static int PublishFromChildProcess(string[] args)
     {
-        var ticks = Ticks(int.Parse(args[4]), int.Parse(args[5]), int.Parse(args[6])).Skip(int.Parse(args[7]));
+        var ticks = Measure.Ticks(int.Parse(args[4]), int.Parse(args[5]), int.Parse(args[6])).Skip(int.Parse(args[7]));
         TickPublisher.Publish(ticks, args[1], args[2], rate: double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     }
@@ -198,27 +198,6 @@ public static class PipelineSuite
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted[sorted.Length / 2];
-    }
-
-    internal static List<Tick> Ticks(int symbols, int perSymbol, int seed)
-    {
-        var random = new Random(seed);
-        var prices = Enumerable.Repeat(100.0, symbols).ToArray();
-        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var ticks = new List<Tick>(symbols * perSymbol);
-        for (int t = 0; t < perSymbol; t++)
-            for (int s = 0; s < symbols; s++)
-            {
-                prices[s] *= Math.Exp(0.01 * (random.NextDouble() - 0.5));
-                ticks.Add(new Tick($"S{s:D4}", start.AddSeconds(t), prices[s]));
-            }
-        return ticks;
     }
 
     /// <summary>A sink that counts serialized points and acknowledges at once.</summary>

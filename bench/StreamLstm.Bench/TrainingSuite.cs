@@ -23,12 +23,12 @@ public static class TrainingSuite
         var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Window = 60, BurnIn = 20 };
         var figures = new Dictionary<string, double>();
 
-        var ticks = Generate(symbols: 16, perSymbol: 2400, seed: 1);
+        var ticks = Measure.Ticks(symbols: 16, perSymbol: 2400, seed: 1);
         var series = SymbolSeries.FromTicks(ticks, settings.Warmup);
         var training = new TrainingSettings { Epochs = 8, Patience = 100, BatchSize = 256, Stride = 20, Seed = 1 };
         Train(settings, training, series); // warm-up
-        double product = Median(Enumerable.Range(0, Repeats).Select(_ => Train(settings, training, series)));
-        double bare = Median(Enumerable.Range(0, Repeats).Select(_ => BareTorchLoop(settings, batches: 12)));
+        double product = Measure.Median(Enumerable.Range(0, Repeats).Select(_ => Train(settings, training, series)));
+        double bare = Measure.Median(Enumerable.Range(0, Repeats).Select(_ => BareTorchLoop(settings, batches: 12)));
         figures["train_windows_per_s"] = product;
         figures["baseline_bare_torch_windows_per_s"] = bare;
         figures["train_vs_bare_torch_ratio"] = product / bare;
@@ -39,8 +39,8 @@ public static class TrainingSuite
         network.eval();
         foreach (var batch in new[] { 1, 256 })
         {
-            double stateful = Median(Enumerable.Range(0, Repeats).Select(_ => StatefulSteps(network, batch)));
-            double window = Median(Enumerable.Range(0, Repeats).Select(_ => WindowRerun(network, batch)));
+            double stateful = Measure.Median(Enumerable.Range(0, Repeats).Select(_ => StatefulSteps(network, batch)));
+            double window = Measure.Median(Enumerable.Range(0, Repeats).Select(_ => WindowRerun(network, batch)));
             figures[$"torchsharp_steps_per_s_b{batch}"] = stateful;
             figures[$"baseline_window60_rerun_steps_per_s_b{batch}"] = window;
             figures[$"stateful_vs_window60_ratio_b{batch}"] = stateful / window;
@@ -112,28 +112,5 @@ public static class TrainingSuite
             network.forward(x);
         }
         return (double)runs * batch / clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted[sorted.Length / 2];
-    }
-
-    private static List<Tick> Generate(int symbols, int perSymbol, int seed)
-    {
-        var random = new Random(seed);
-        var prices = Enumerable.Repeat(100.0, symbols).ToArray();
-        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var ticks = new List<Tick>(symbols * perSymbol);
-        for (int t = 0; t < perSymbol; t++)
-        {
-            for (int s = 0; s < symbols; s++)
-            {
-                prices[s] *= Math.Exp(0.01 * (random.NextDouble() - 0.5));
-                ticks.Add(new Tick($"S{s}", start.AddMinutes(t), prices[s]));
-            }
-        }
-        return ticks;
     }
 }
