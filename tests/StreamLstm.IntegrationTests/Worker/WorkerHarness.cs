@@ -48,10 +48,13 @@ internal sealed class WorkerHarness : IDisposable
         };
         torch.manual_seed(5);
         using var network = new LstmForecaster(Settings);
-        var store = new ModelStore(Path.Combine(_directory, "model"));
+        var store = new ModelStore(StoreDirectory);
         store.Add(network, Calibration.Identity(Settings.Horizons), new ModelMetadata { Version = "" });
         Model = store.LoadCurrent();
     }
+
+    /// <summary>The model store the harness wrote.</summary>
+    public string StoreDirectory => Path.Combine(_directory, "model");
 
     public KafkaOptions Kafka { get; }
     public InfluxOptions Influx { get; }

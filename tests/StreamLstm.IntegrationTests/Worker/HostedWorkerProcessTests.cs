@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Worker.Verbs;
+
+namespace StreamLstm.IntegrationTests.Worker;
+
+/// <summary>
+/// The product as an operator runs it: <c>streamlstm run</c> in its own process against the broker and the InfluxDB
+/// server, a CSV published with <c>streamlstm replay</c>, then SIGTERM.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class HostedWorkerProcessTests(KafkaFixture kafka, InfluxFixture influx)
+{
+    [Fact]
+    public async Task The_run_verb_turns_a_replayed_csv_into_prices_and_forecasts_and_bad_messages_into_dead_letters_then_stops_cleanly_on_sigterm()
+    {
+        if (!OperatingSystem.IsLinux()) return; // SIGTERM via kill(1); the same path is covered in-process elsewhere.
+        var topic = kafka.CreateTopicName("run");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var work = Path.Combine(Path.GetTempPath(), "streamlstm-run-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        var csv = Path.Combine(work, "prices.csv");
+        var ticks = WorkerHarness.Ticks(["EURUSD", "BRK.B", "日経225"], 40);
+        File.WriteAllLines(csv, ["timestamp,symbol,price", .. ticks.Select(t => FormattableString.Invariant($"{t.Timestamp:O},{t.Symbol},{t.Price}"))]);
+
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "streamlstm"))
+        {
+            WorkingDirectory = work,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[]
+        {
+            "run", $"--Kafka:BootstrapServers={kafka.BootstrapServers}", $"--Kafka:Topic={topic}", $"--Kafka:DeadLetterTopic={topic}.dlq",
+            $"--Kafka:GroupId=run-{topic}", "--Kafka:Consumer:session.timeout.ms=6000", "--Kafka:Consumer:heartbeat.interval.ms=1000",
+            $"--Influx:Url={influx.Url}", $"--Influx:Token={influx.Token}", $"--Influx:Org={influx.Org}", $"--Influx:Bucket={bucket}",
+            $"--Model:Directory={harness.StoreDirectory}",
+        })
+            start.ArgumentList.Add(arg);
+        using var worker = Process.Start(start)!;
+        var output = worker.StandardOutput.ReadToEndAsync();
+        var errors = worker.StandardError.ReadToEndAsync();
+        try
+        {
+            await kafka.ProduceAsync(topic, "EURUSD", "{\"symbol\":\"EURUSD\",\"price\":1}");
+            Assert.Equal(0, CommandLine.Run(["replay", "--data", csv, "--bootstrap", kafka.BootstrapServers, "--topic", topic]));
+            int expected = ticks.Count + 3 * (40 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
+            await Poll.UntilAsync(async ct =>
+                    (await influx.QueryAsync(bucket, "SELECT count(\"value\") FROM \"price\",\"forecast\"", ct)).Sum(r => Convert.ToInt64(r["count"])) >= expected,
+                TimeSpan.FromSeconds(90), "prices and forecasts in InfluxDB", () => worker.HasExited ? $"worker exited {worker.ExitCode}" : "worker running");
+        }
+        finally
+        {
+            if (!worker.HasExited) Process.Start("kill", ["-TERM", worker.Id.ToString()])!.WaitForExit();
+        }
+        await worker.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        var log = await output + await errors;
+        Assert.True(worker.ExitCode == 0, log);
+        Assert.Contains("Stopped after", log);
+        Assert.DoesNotContain(influx.Token, log);
+
+        var rows = await influx.QueryAsync(bucket, "SELECT count(\"value\") FROM \"price\" GROUP BY \"symbol\"");
+        Assert.Equal(["BRK.B", "EURUSD", "日経225"], rows.Select(r => r.Tags["symbol"]).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal(40L, Convert.ToInt64(r["count"])));
+        var letters = kafka.ConsumeAll(topic + ".dlq", "dlq-" + topic, 1, TimeSpan.FromSeconds(30));
+        Assert.Single(letters);
+        Assert.Equal("'ts' is missing", letters[0].Headers["error"]);
+        Directory.Delete(work, recursive: true);
+    }
+}
