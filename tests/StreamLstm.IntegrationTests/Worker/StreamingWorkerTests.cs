@@ -178,6 +178,21 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
     }
 
     [Fact]
+    public async Task An_unreachable_kafka_at_start_is_retried_not_fatal_and_the_worker_still_stops_cleanly()
+    {
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, kafka.CreateTopicName("ticks"), bucket);
+        harness.Kafka.BootstrapServers = $"127.0.0.1:{FreePort.Pick()}";
+        using var stop = new CancellationTokenSource();
+        var (_, running) = harness.Start(stop.Token);
+        // Nothing to await but time: the worker keeps retrying the broker instead of failing.
+        var first = await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(3)));
+        Assert.NotSame(running, first);
+        stop.Cancel();
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_worker_stopped_mid_stream_and_restarted_resumes_from_its_committed_offsets()
     {
         var topic = kafka.CreateTopicName("ticks");
