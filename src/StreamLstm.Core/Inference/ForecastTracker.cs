@@ -18,6 +18,8 @@ public sealed class ForecastTracker
     private readonly Evaluation.ForecastScore? _score;
     private readonly bool[] _pending;
     private readonly double[] _logScale, _modelError, _naiveError;
+    private readonly bool[] _servedNaive;
+    private readonly ResolvedForecast?[] _resolved;
     private int _next;
 
     /// <param name="horizons">Horizons forecast per tick.</param>
@@ -35,6 +37,8 @@ public sealed class ForecastTracker
         _servedPoint = new double[horizons * horizons];
         _lower = new double[horizons * horizons];
         _upper = new double[horizons * horizons];
+        _servedNaive = new bool[horizons * horizons];
+        _resolved = new ResolvedForecast?[horizons];
         _logScale = new double[horizons];
         _modelError = new double[horizons];
         _naiveError = new double[horizons];
@@ -55,10 +59,12 @@ public sealed class ForecastTracker
     {
         for (int h = 1; h <= _horizons; h++)
         {
+            _resolved[h - 1] = null;
             int slot = ((_next - h) % _horizons + _horizons) % _horizons;
             if (!_pending[slot]) continue;
             int k = h - 1, at = slot * _horizons + k;
             bool missed = price < _lower[at] || price > _upper[at];
+            _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedNaive[at]);
             if (k == 0) _score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
             _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
             _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);
@@ -67,6 +73,12 @@ public sealed class ForecastTracker
         // The slot that now falls out of the ring has been resolved at every horizon.
         _pending[((_next - _horizons) % _horizons + _horizons) % _horizons] = false;
     }
+
+    /// <summary>
+    /// The forecast for <paramref name="horizon"/> (0 is one tick ahead) that the last <see cref="Observe"/> resolved,
+    /// or null when none was in flight for it.
+    /// </summary>
+    public ResolvedForecast? Resolved(int horizon) => _resolved[horizon];
 
     /// <summary>Records that no forecast was made at this tick (a symbol not yet warm).</summary>
     public void Skip()
@@ -91,6 +103,7 @@ public sealed class ForecastTracker
             forecast.Naive[k] = naive;
             forecast.Point[k] = naive ? price : forecast.ModelPoint[k];
             _servedPoint[at] = forecast.Point[k];
+            _servedNaive[at] = naive;
         }
         _next = (_next + 1) % _horizons;
     }

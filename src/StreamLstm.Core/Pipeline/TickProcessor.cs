@@ -10,7 +10,8 @@ namespace StreamLstm.Pipeline;
 /// The worker's per-tick path for a micro-batch of ticks: late ticks are skipped and counted; every other tick gets
 /// its <c>price</c> point, advances its symbol's features and LSTM state by one step (all symbols of the batch in one
 /// batched step; a symbol with several ticks in the batch takes one per round, in order), and, once the symbol is
-/// warm, its <c>forecast</c> points for every horizon. Not thread-safe: one thread drives it.
+/// warm, its <c>forecast</c> points for every horizon, and a <c>forecast_error</c> point for every earlier forecast
+/// whose target this tick is. Not thread-safe: one thread drives it.
 /// </summary>
 public sealed class TickProcessor
 {
@@ -96,9 +97,17 @@ public sealed class TickProcessor
         int points = 0, forecasts = 0;
         for (int i = 0; i < n; i++)
         {
+            long time = LineProtocol.Nanoseconds(_roundTicks[i].Timestamp, _roundRepeats[i]);
+            var tracker = _roundStates[i].Tracker;
+            for (int h = 0; h < _model.Settings.Horizons; h++)
+            {
+                if (tracker.Resolved(h) is not { } resolved) continue;
+                LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.Naive ? "naive" : _model.Id,
+                    resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, time);
+                points++;
+            }
             if (_forecasts[i] is not { } forecast) continue;
             forecasts++;
-            long time = LineProtocol.Nanoseconds(_roundTicks[i].Timestamp, _roundRepeats[i]);
             for (int h = 0; h < forecast.Horizons; h++)
             {
                 LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, forecast.Naive[h] ? "naive" : _model.Id,

@@ -38,6 +38,21 @@ public static class LineProtocol
         line.Append(' ').Append(timeNs).Append('\n');
     }
 
+    /// <summary><c>forecast_error,horizon=H,model=M,symbol=S abs_error=E,covered=C,naive_abs_error=N T</c> (all floats).</summary>
+    public static void ForecastError(StringBuilder line, string symbol, int horizon, string model, double absError, double naiveAbsError, bool covered, long timeNs)
+    {
+        line.Append("forecast_error,horizon=").Append(horizon).Append(",model=");
+        AppendTag(line, model);
+        line.Append(",symbol=");
+        AppendTag(line, symbol);
+        line.Append(" abs_error=");
+        AppendFloat(line, absError);
+        line.Append(",covered=").Append(covered ? '1' : '0');
+        line.Append(",naive_abs_error=");
+        AppendFloat(line, naiveAbsError);
+        line.Append(' ').Append(timeNs).Append('\n');
+    }
+
     /// <summary>Escapes a tag key or value: comma, equals sign and space get a backslash.</summary>
     public static void AppendTag(StringBuilder line, string value)
     {

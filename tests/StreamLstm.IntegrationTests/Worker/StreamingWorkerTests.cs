@@ -32,7 +32,8 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
         var counters = new PipelineCounters();
         var (_, running) = harness.Start(stop.Token, counters);
         int forecastPoints = symbols.Length * (60 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons;
-        await WaitAsync(() => counters.PointsWritten >= ticks.Count + forecastPoints, "all points written",
+        int errorPoints = symbols.Length * (2 * (60 - WorkerHarness.Settings.Warmup) - 3);
+        await WaitAsync(() => counters.PointsWritten >= ticks.Count + forecastPoints + errorPoints, "all points written",
             () => $"ticks {counters.Ticks}, points written {counters.PointsWritten}");
         stop.Cancel();
         await running;
@@ -43,6 +44,11 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
         foreach (var symbol in symbols)
             Assert.Equal(60, await CountAsync(bucket, "price", $"\"symbol\" = '{symbol.Replace("'", "\\'")}'"));
         Assert.Equal(forecastPoints / 2, await CountAsync(bucket, "forecast", "\"horizon\" = '2'"));
+        // Every forecast whose actual arrived is scored: for horizon h, the forecasts made at ticks Warmup..59-h.
+        int warmup = WorkerHarness.Settings.Warmup;
+        var errors = await influx.QueryAsync(bucket, "SELECT count(\"abs_error\") FROM \"forecast_error\" GROUP BY \"horizon\"");
+        Assert.Equal(symbols.Length * (60 - warmup - 1), Convert.ToInt64(errors.Single(r => r.Tags["horizon"] == "1")["count"]));
+        Assert.Equal(symbols.Length * (60 - warmup - 2), Convert.ToInt64(errors.Single(r => r.Tags["horizon"] == "2")["count"]));
     }
 
     [Fact]

@@ -43,6 +43,37 @@ public class TickProcessorTests
     }
 
     [Fact]
+    public void Each_forecast_gets_a_forecast_error_point_when_its_actual_arrives()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        var ticks = Ingest(SyntheticTicks.Generate(1, 30, seed: 4));
+        var batch = new PointBatch();
+        processor.Process(ticks, batch);
+        var lines = batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        // Forecasts are made at ticks 10..29; the one for h ticks ahead is resolved at tick t + h <= 29.
+        var errors = lines.Where(l => l.StartsWith("forecast_error,")).ToList();
+        Assert.Equal(30 - 10 - 1, errors.Count(l => l.StartsWith("forecast_error,horizon=1,")));
+        Assert.Equal(30 - 10 - 2, errors.Count(l => l.StartsWith("forecast_error,horizon=2,")));
+
+        // The error point at tick 12 for horizon 2 scores the forecast made at tick 10 against tick 12's price.
+        var made = lines.Single(l => l.StartsWith("forecast,horizon=2,") && l.EndsWith(" " + Ns(ticks[10])));
+        var scored = errors.Single(l => l.StartsWith("forecast_error,horizon=2,") && l.EndsWith(" " + Ns(ticks[12])));
+        double served = Field(made, "value"), lower = Field(made, "lower"), upper = Field(made, "upper");
+        double actual = ticks[12].Tick.Price, last = ticks[10].Tick.Price;
+        Assert.Equal(Math.Abs(actual - served), Field(scored, "abs_error"), 9);
+        Assert.Equal(Math.Abs(actual - last), Field(scored, "naive_abs_error"), 9);
+        Assert.Equal(actual >= lower && actual <= upper ? 1 : 0, Field(scored, "covered"));
+        Assert.Equal(made.Split(',')[2], scored.Split(',')[2]); // same model tag
+    }
+
+    private static string Ns(IngestedTick tick) => LineProtocol.Nanoseconds(tick.Tick.Timestamp).ToString();
+
+    private static double Field(string line, string name) =>
+        double.Parse(line.Split(' ')[1].Split(',').Single(f => f.StartsWith(name + "=")).Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public void One_big_batch_gives_exactly_the_points_of_one_tick_at_a_time()
     {
         using var model = Model();
