@@ -13,6 +13,7 @@ namespace StreamLstm.Model;
 public sealed class ModelStore
 {
     private const string CurrentFile = "current";
+    private const string HistoryFile = "history";
     private const string VersionsFolder = "versions";
     private const string WeightsFile = "weights.bin";
     private const string ConfigFile = "config.json";
@@ -95,18 +96,50 @@ public sealed class ModelStore
             if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
             throw;
         }
-        if (makeCurrent) SetCurrent(id);
+        if (makeCurrent) SetCurrent(id, "trained");
         return id;
     }
 
-    /// <summary>Makes <paramref name="id"/> current, atomically, after checking it loads.</summary>
-    public void SetCurrent(string id)
+    /// <summary>
+    /// Makes <paramref name="id"/> current, atomically, after checking that it loads completely, and records the switch
+    /// in the store's history (for <see cref="Rollback"/>).
+    /// </summary>
+    public void SetCurrent(string id, string reason = "promoted")
     {
-        ReadConfiguration(id);
-        ReadMetadata(id);
+        using (Load(id)) { }
         var temp = Path.Combine(Directory, $".{CurrentFile}.{Guid.NewGuid():N}");
         WriteDurably(temp, System.Text.Encoding.UTF8.GetBytes(id + "\n"));
         File.Move(temp, Path.Combine(Directory, CurrentFile), overwrite: true);
+        File.AppendAllText(Path.Combine(Directory, HistoryFile), $"{DateTime.UtcNow:O} {id} {reason}\n");
+    }
+
+    /// <summary>
+    /// Makes the version that was current before the current one current again; returns it. Throws
+    /// <see cref="ModelStoreException"/> when there is none.
+    /// </summary>
+    public string Rollback()
+    {
+        var current = CurrentVersion ?? throw new ModelStoreException($"model store '{Directory}' has no current version to roll back from");
+        var previous = History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault()
+            ?? throw new ModelStoreException($"model store '{Directory}' has no version that was current before {current}");
+        SetCurrent(previous, "rollback");
+        return previous;
+    }
+
+    /// <summary>The switches of the current version, oldest first (lines that do not parse are skipped).</summary>
+    public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()
+    {
+        var path = Path.Combine(Directory, HistoryFile);
+        if (!File.Exists(path)) return [];
+        var entries = new List<(DateTime, string, string)>();
+        foreach (var line in File.ReadAllLines(path))
+        {
+            var parts = line.Split(' ', 3);
+            if (parts.Length == 3 && DateTime.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.RoundtripKind, out var utc) && TryParseNumber(parts[1], out _))
+                entries.Add((utc, parts[1], parts[2]));
+        }
+        return entries;
     }
 
     /// <summary>Loads and validates the current version.</summary>

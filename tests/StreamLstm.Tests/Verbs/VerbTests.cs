@@ -94,6 +94,50 @@ public class VerbTests
     }
 
     [Fact]
+    public void Models_verbs_list_promote_and_roll_back_the_current_version()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 300, seed: 35));
+        var store = dir.File("store");
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(0, Run(["train", "--data", csv, "--out", store, "--epochs", "1", .. Small]).Code);
+
+        var list = Run("models", "list", "--model-dir", store);
+        Assert.Equal(0, list.Code);
+        Assert.Contains("* v2 ", list.Out);
+        Assert.Contains("  v1 ", list.Out);
+
+        var promote = Run("models", "promote", "v1", "--model-dir", store);
+        Assert.True(promote.Code == 0, promote.Error);
+        Assert.Contains("v1 is now current", promote.Out);
+        Assert.Equal("v1", new ModelStore(store).CurrentVersion);
+
+        var rollback = Run("models", "rollback", "--model-dir", store);
+        Assert.True(rollback.Code == 0, rollback.Error);
+        Assert.Equal("v2", new ModelStore(store).CurrentVersion);
+
+        using var json = JsonDocument.Parse(Run("models", "list", "--json", $"--Model:Directory={store}").Out);
+        Assert.Equal("v2", json.RootElement.GetProperty("current").GetString());
+        Assert.Equal(2, json.RootElement.GetProperty("versions").GetArrayLength());
+        Assert.Equal(["trained", "trained", "promoted", "rollback"],
+            json.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString()));
+
+        AssertOneLineError(Run("models", "promote", "v9", "--model-dir", store), "has no version 'v9'");
+        AssertOneLineError(Run("models", "list", "--model-dir", dir.File("nowhere")), "does not exist");
+    }
+
+    [Fact]
+    public void Rollback_without_an_earlier_current_version_is_a_one_line_error()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 300, seed: 36));
+        Assert.Equal(0, Run(["train", "--data", csv, "--out", dir.File("store"), "--epochs", "1", .. Small]).Code);
+        AssertOneLineError(Run("models", "rollback", "--model-dir", dir.File("store")), "has no version that was current before v1");
+    }
+
+    [Fact]
     public void A_missing_data_file_is_a_one_line_error()
     {
         using var dir = new TempDirectory();

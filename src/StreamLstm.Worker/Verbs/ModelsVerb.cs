@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using StreamLstm.Model;
+
+namespace StreamLstm.Worker.Verbs;
+
+/// <summary>
+/// <c>models list [--json]</c>, <c>models promote VERSION</c>, <c>models rollback</c>, each on the store given by
+/// <c>--model-dir STORE</c> or <c>Model:Directory</c>.
+/// </summary>
+public static class ModelsVerb
+{
+    public static Command Create()
+    {
+        var command = new Command("models", "List the versions of a model store, promote one, or roll back to the previous one.");
+        var list = CommandLine.Verb("list", "The versions with their figures and which is current.");
+        var json = new Option<bool>("--json") { Description = "one JSON document instead of a table" };
+        list.Options.Add(json);
+        list.Options.Add(StoreOption());
+        list.SetAction(parse =>
+        {
+            var store = Store(parse);
+            Console.WriteLine(parse.GetValue(json) ? Json(store) : Table(store));
+            return 0;
+        });
+
+        var promote = CommandLine.Verb("promote", "Make VERSION current (checked to load completely first).");
+        var version = new Argument<string>("VERSION") { Description = "the version id, e.g. v3" };
+        promote.Arguments.Add(version);
+        promote.Options.Add(StoreOption());
+        promote.SetAction(parse =>
+        {
+            var store = Store(parse);
+            var id = parse.GetValue(version)!;
+            var before = store.CurrentVersion;
+            store.SetCurrent(id);
+            Console.WriteLine($"{id} is now current in {store.Directory} (was {before ?? "none"})");
+            return 0;
+        });
+
+        var rollback = CommandLine.Verb("rollback", "Make the version that was current before the current one current again.");
+        rollback.Options.Add(StoreOption());
+        rollback.SetAction(parse =>
+        {
+            var store = Store(parse);
+            var before = store.CurrentVersion;
+            var id = store.Rollback();
+            Console.WriteLine($"{id} is now current in {store.Directory} (rolled back from {before})");
+            return 0;
+        });
+
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(promote);
+        command.Subcommands.Add(rollback);
+        return command;
+    }
+
+    private static Option<DirectoryInfo?> StoreOption() => new("--model-dir") { Description = "the model store (default: Model:Directory)" };
+
+    private static ModelStore Store(ParseResult parse)
+    {
+        var option = parse.CommandResult.Command.Options.OfType<Option<DirectoryInfo?>>().First(o => o.Name == "--model-dir");
+        var directory = parse.GetValue(option)?.FullName
+            ?? VerbConfiguration.Build(parse.UnmatchedTokens)["Model:Directory"]
+            ?? throw new CliException("no model store: give --model-dir STORE or set Model:Directory");
+        if (!Directory.Exists(directory)) throw new CliException($"model store '{Path.GetFullPath(directory)}' does not exist");
+        return new ModelStore(directory);
+    }
+
+    private static IEnumerable<(string Id, ModelMetadata? Meta, string? Problem)> Versions(ModelStore store)
+    {
+        foreach (var id in store.Versions())
+        {
+            ModelMetadata? meta = null;
+            string? problem = null;
+            try { meta = store.ReadMetadata(id); }
+            catch (ModelStoreException ex) { problem = ex.Message; }
+            yield return (id, meta, problem);
+        }
+    }
+
+    private static string Table(ModelStore store)
+    {
+        var current = store.CurrentVersion;
+        var lines = new List<string> { $"model store {store.Directory}", "  version  created (UTC)         data                      symbols    ticks  epochs  val rel_mae  val coverage80" };
+        foreach (var (id, meta, problem) in Versions(store))
+        {
+            var mark = id == current ? "*" : " ";
+            if (meta is null)
+            {
+                lines.Add($"{mark} {id,-7}  unreadable: {problem}");
+                continue;
+            }
+            var data = meta.DataFrom is { } from && meta.DataTo is { } to ? $"{from:yyyy-MM-dd}..{to:yyyy-MM-dd}" : "";
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{mark} {id,-7}  {meta.CreatedUtc:yyyy-MM-dd HH:mm:ss}   {data,-24}  {meta.Symbols,7}  {meta.Ticks,7}  {meta.Epochs,6}  {Join(meta.ValidationRelMae),11}  {Join(meta.ValidationCoverage80),14}"));
+        }
+        lines.Add(current is null ? "no current version" : $"* current: {current}");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static string Join(double[] values) => string.Join("/", values.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
+
+    private static string Json(ModelStore store)
+    {
+        var current = store.CurrentVersion;
+        var document = new
+        {
+            store = store.Directory,
+            current,
+            versions = Versions(store).Select(v => new { version = v.Id, current = v.Id == current, metadata = v.Meta, problem = v.Problem }).ToList(),
+            history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason }).ToList(),
+        };
+        return JsonSerializer.Serialize(document, ModelStoreJson.Options);
+    }
+}
