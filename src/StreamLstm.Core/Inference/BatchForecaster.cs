@@ -34,6 +34,42 @@ public sealed class BatchForecaster
     public ModelVersion Model => _model;
 
     /// <summary>
+    /// Prepares symbols for this forecaster's model when it takes over from another: each symbol's recurrent state is
+    /// rebuilt by running this model over the symbol's feature window (its recent history), all symbols batched by
+    /// position from the end of their windows, so the first forecasts after a swap are warm. Forecasts in flight keep
+    /// being scored; trackers are replaced only when the number of horizons changed.
+    /// </summary>
+    public void Rewarm(IReadOnlyList<SymbolState> states, ServingSettings serving, Evaluation.ForecastScore? score = null)
+    {
+        var settings = _model.Settings;
+        int f = SymbolFeatures.Count, longest = 0;
+        foreach (var state in states)
+        {
+            if (state.Recurrent.H.Length == settings.Layers * settings.HiddenSize) state.Recurrent.Reset();
+            else state.Recurrent = new RecurrentState(settings.Layers, settings.HiddenSize);
+            if (state.Tracker.Horizons != settings.Horizons) state.Tracker = new ForecastTracker(settings.Horizons, serving, score);
+            longest = Math.Max(longest, state.Window.Count);
+        }
+        var batch = new List<SymbolState>(states.Count);
+        var recurrent = new List<RecurrentState>(states.Count);
+        var inputs = new float[states.Count * f];
+        var raw = new float[states.Count * settings.OutputSize];
+        for (int back = longest; back >= 1; back--)
+        {
+            batch.Clear();
+            recurrent.Clear();
+            foreach (var state in states)
+            {
+                if (state.Window.Count < back) continue;
+                state.Window.Row(state.Window.Count - back).CopyTo(inputs.AsSpan(batch.Count * f, f));
+                batch.Add(state);
+                recurrent.Add(state.Recurrent);
+            }
+            _stepper.Step(recurrent, inputs.AsSpan(0, batch.Count * f), raw);
+        }
+    }
+
+    /// <summary>
     /// Advances <paramref name="states"/>[i] with <paramref name="ticks"/>[i] (one tick per symbol per call) and sets
     /// <paramref name="forecasts"/>[i] to its forecast, or null when the symbol is not warm yet.
     /// </summary>
@@ -54,6 +90,7 @@ public sealed class BatchForecaster
             var row = _inputs.AsSpan(_batch.Count * f, f);
             if (states[i].Features.Advance(ticks[i].Timestamp, ticks[i].Price, row))
             {
+                states[i].Window.Add(row);
                 _batch.Add(states[i].Recurrent);
                 _rows.Add(i);
             }
@@ -73,7 +110,7 @@ public sealed class BatchForecaster
             }
             var forecast = ForecastDecoder.Decode(_raw.AsSpan(j * outputs, outputs),
                 state.Features.LastPrice, state.Features.Sigma, _model.Calibration, state.Tracker);
-            state.Tracker.Serve(forecast, state.Features.LastPrice);
+            state.Tracker.Serve(forecast, state.Features.LastPrice, _model.Id);
             forecasts[_rows[j]] = forecast;
         }
     }

@@ -10,6 +10,9 @@ public sealed class ForecastTracker
 {
     private const double MissTarget = 0.2;
 
+    /// <summary>The <c>model</c> tag of forecasts served by the skill gate's naive fallback.</summary>
+    public const string NaiveTag = "naive";
+
     private readonly int _horizons;
     private readonly ServingSettings _settings;
     private readonly double _decay;
@@ -18,7 +21,7 @@ public sealed class ForecastTracker
     private readonly Evaluation.ForecastScore? _score;
     private readonly bool[] _pending;
     private readonly double[] _logScale, _modelError, _naiveError;
-    private readonly bool[] _servedNaive;
+    private readonly string[] _servedBy;
     private readonly ResolvedForecast?[] _resolved;
     private int _next;
 
@@ -37,12 +40,15 @@ public sealed class ForecastTracker
         _servedPoint = new double[horizons * horizons];
         _lower = new double[horizons * horizons];
         _upper = new double[horizons * horizons];
-        _servedNaive = new bool[horizons * horizons];
+        _servedBy = new string[horizons * horizons];
         _resolved = new ResolvedForecast?[horizons];
         _logScale = new double[horizons];
         _modelError = new double[horizons];
         _naiveError = new double[horizons];
     }
+
+    /// <summary>Horizons tracked.</summary>
+    public int Horizons => _horizons;
 
     /// <summary>Per horizon, the factor applied to the model's calibrated interval scale.</summary>
     public double ScaleMultiplier(int horizon) => Math.Exp(_logScale[horizon]);
@@ -64,7 +70,7 @@ public sealed class ForecastTracker
             if (!_pending[slot]) continue;
             int k = h - 1, at = slot * _horizons + k;
             bool missed = price < _lower[at] || price > _upper[at];
-            _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedNaive[at]);
+            _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedBy[at]);
             if (k == 0) _score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
             _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
             _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);
@@ -87,8 +93,11 @@ public sealed class ForecastTracker
         _next = (_next + 1) % _horizons;
     }
 
-    /// <summary>Applies the skill gate to <paramref name="forecast"/> (made at <paramref name="price"/>) and records it.</summary>
-    public void Serve(Forecast forecast, double price)
+    /// <summary>
+    /// Applies the skill gate to <paramref name="forecast"/> (made at <paramref name="price"/> by model
+    /// <paramref name="model"/>) and records it; each horizon is served by <paramref name="model"/> or by <c>naive</c>.
+    /// </summary>
+    public void Serve(Forecast forecast, double price, string model = "model")
     {
         int slot = _next;
         _madeAt[slot] = price;
@@ -103,7 +112,7 @@ public sealed class ForecastTracker
             forecast.Naive[k] = naive;
             forecast.Point[k] = naive ? price : forecast.ModelPoint[k];
             _servedPoint[at] = forecast.Point[k];
-            _servedNaive[at] = naive;
+            _servedBy[at] = naive ? NaiveTag : model;
         }
         _next = (_next + 1) % _horizons;
     }

@@ -4,5 +4,5 @@ namespace StreamLstm.Inference;
 /// <param name="AbsError">Absolute error of the point forecast that was served.</param>
 /// <param name="NaiveAbsError">Absolute error of the naive last-price forecast made at the same tick.</param>
 /// <param name="Covered">Whether the actual fell inside the served 80% interval.</param>
-/// <param name="Naive">Whether the served point was the naive one (the skill gate was closed).</param>
-public readonly record struct ResolvedForecast(double AbsError, double NaiveAbsError, bool Covered, bool Naive);
+/// <param name="ServedBy">The <c>model</c> tag of the forecast when it was served: a version, or <c>naive</c>.</param>
+public readonly record struct ResolvedForecast(double AbsError, double NaiveAbsError, bool Covered, string ServedBy);

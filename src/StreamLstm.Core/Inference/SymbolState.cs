@@ -12,11 +12,14 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
     /// <summary>Online, per-symbol normalized features.</summary>
     public SymbolFeatures Features { get; } = new();
 
-    /// <summary>The LSTM's (h, c), advanced once per tick.</summary>
-    public RecurrentState Recurrent { get; } = new(settings.Layers, settings.HiddenSize);
+    /// <summary>The LSTM's (h, c), advanced once per tick; replaced when a model of another shape takes over.</summary>
+    public RecurrentState Recurrent { get; internal set; } = new(settings.Layers, settings.HiddenSize);
 
-    /// <summary>Forecasts in flight, online interval calibration and the skill gate.</summary>
-    public ForecastTracker Tracker { get; } = new(settings.Horizons, serving, score);
+    /// <summary>The symbol's most recent feature rows, to re-warm a new model's state.</summary>
+    public FeatureWindow Window { get; } = new(settings.Window);
+
+    /// <summary>Forecasts in flight, online interval calibration and the skill gate; replaced when the horizons change.</summary>
+    public ForecastTracker Tracker { get; internal set; } = new(settings.Horizons, serving, score);
 
     /// <summary>
     /// How many earlier ticks of this symbol share the last tick's event time: points of repeats are kept apart by

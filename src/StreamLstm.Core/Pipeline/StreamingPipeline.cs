@@ -26,6 +26,9 @@ public sealed partial class StreamingPipeline
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<IReadOnlyList<int>> _dropped = new();
     private KafkaTickSource? _source;
+    private ModelVersion? _pending;
+    private readonly SemaphoreSlim _modelArrived = new(0);
+    private string _servingModel;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -35,8 +38,22 @@ public sealed partial class StreamingPipeline
         _serving = serving;
         _sinkFactory = sinkFactory;
         _logger = logger;
+        _servingModel = model.Id;
         Counters = counters ?? new PipelineCounters();
     }
+
+    /// <summary>
+    /// A model store whose current version the pipeline follows: a switch (training, <c>models promote</c>,
+    /// <c>models rollback</c>) is picked up within <see cref="FollowInterval"/> and takes over between ticks, each
+    /// symbol re-warmed from its recent history first. Null: serve the given model only.
+    /// </summary>
+    public ModelStore? Follow { get; init; }
+
+    /// <summary>How often <see cref="Follow"/> is checked. Default 2 s.</summary>
+    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The version serving right now.</summary>
+    public string ServingModel => Volatile.Read(ref _servingModel);
 
     /// <summary>Running totals.</summary>
     public PipelineCounters Counters { get; }
@@ -73,11 +90,29 @@ public sealed partial class StreamingPipeline
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
         var consuming = source.RunAsync(stopping);
+        var following = Follow is null ? Task.CompletedTask : FollowStoreAsync(Follow, stopping);
+        var owned = new List<ModelVersion>();
         var buffer = new IngestedTick[MaxBatch];
         var reader = queue.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        Task<bool>? readable = null;
+        Task? modelArrived = null;
+        while (true)
         {
             while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
+            if (Interlocked.Exchange(ref _pending, null) is { } next) Swap(processor, next, owned);
+            // Wait for ticks, or for a new model to take over while the stream is quiet.
+            readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            if (!readable.IsCompleted)
+            {
+                modelArrived ??= _modelArrived.WaitAsync();
+                if (await Task.WhenAny(readable, modelArrived).ConfigureAwait(false) == modelArrived)
+                {
+                    modelArrived = null;
+                    continue;
+                }
+            }
+            if (!await readable.ConfigureAwait(false)) break;
+            readable = null;
             int n = 0;
             while (n < buffer.Length && reader.TryRead(out var item)) buffer[n++] = item;
             var batch = new PointBatch();
@@ -91,6 +126,8 @@ public sealed partial class StreamingPipeline
             await sink.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
         }
         await consuming.ConfigureAwait(false);
+        await following.ConfigureAwait(false);
+        Interlocked.Exchange(ref _pending, null)?.Dispose();
 
         using var timeout = new CancellationTokenSource(shutdownTimeout ?? TimeSpan.FromSeconds(30));
         switch (sink)
@@ -105,8 +142,55 @@ public sealed partial class StreamingPipeline
         }
         source.CommitAndClose();
         _source = null;
+        foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
     }
+
+    private void Swap(TickProcessor processor, ModelVersion next, List<ModelVersion> owned)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var previous = processor.SwapModel(next);
+        owned.Add(next);
+        if (owned.Remove(previous)) previous.Dispose();
+        Volatile.Write(ref _servingModel, next.Id);
+        LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, clock.Elapsed.TotalMilliseconds);
+    }
+
+    private async Task FollowStoreAsync(ModelStore store, CancellationToken stopping)
+    {
+        string? failed = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(FollowInterval, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var id = store.CurrentVersion;
+            if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == failed) continue;
+            try
+            {
+                var loaded = store.Load(id);
+                Interlocked.Exchange(ref _pending, loaded)?.Dispose();
+                _modelArrived.Release();
+                failed = null;
+            }
+            catch (ModelStoreException ex)
+            {
+                failed = id;
+                LogFollowFailed(_logger, id, ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} now serves (was {Previous}); {Symbols} symbols re-warmed in {Milliseconds:F0} ms")]
+    private static partial void LogSwapped(ILogger logger, string model, string previous, int symbols, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model store names {Model} as current but it cannot be served: {Reason}; keeping the current model")]
+    private static partial void LogFollowFailed(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Forecasting ticks of topic {Topic} in group {Group} with model {Model}")]
     private static partial void LogStarted(ILogger logger, string topic, string group, string model);

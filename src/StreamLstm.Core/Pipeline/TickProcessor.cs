@@ -16,9 +16,9 @@ namespace StreamLstm.Pipeline;
 public sealed class TickProcessor
 {
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
-    private readonly ModelVersion _model;
+    private ModelVersion _model;
     private readonly ServingSettings _serving;
-    private readonly BatchForecaster _forecaster;
+    private BatchForecaster _forecaster;
     private readonly PipelineCounters _counters;
     private readonly List<SymbolState> _roundStates = [];
     private readonly List<Tick> _roundTicks = [];
@@ -39,6 +39,24 @@ public sealed class TickProcessor
 
     /// <summary>Symbols with state.</summary>
     public int Symbols => _symbols.Count;
+
+    /// <summary>The model serving right now.</summary>
+    public ModelVersion Model => _model;
+
+    /// <summary>
+    /// Hands serving over to <paramref name="model"/> between ticks: every symbol's state is re-warmed from its recent
+    /// history with the new model first (see <see cref="BatchForecaster.Rewarm"/>). Returns the model that served before;
+    /// the caller disposes it.
+    /// </summary>
+    public ModelVersion SwapModel(ModelVersion model)
+    {
+        var forecaster = new BatchForecaster(model);
+        forecaster.Rewarm(_symbols.Values.ToList(), _serving, LiveScore);
+        var previous = _model;
+        _model = model;
+        _forecaster = forecaster;
+        return previous;
+    }
 
     /// <summary>Drops the state of symbols whose ticks came from <paramref name="partitions"/> (revoked or lost).</summary>
     public void Forget(IReadOnlyCollection<int> partitions)
@@ -102,7 +120,7 @@ public sealed class TickProcessor
             for (int h = 0; h < _model.Settings.Horizons; h++)
             {
                 if (tracker.Resolved(h) is not { } resolved) continue;
-                LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.Naive ? "naive" : _model.Id,
+                LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.ServedBy,
                     resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, time);
                 points++;
             }
@@ -110,7 +128,7 @@ public sealed class TickProcessor
             forecasts++;
             for (int h = 0; h < forecast.Horizons; h++)
             {
-                LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, forecast.Naive[h] ? "naive" : _model.Id,
+                LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, forecast.Naive[h] ? ForecastTracker.NaiveTag : _model.Id,
                     forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
                 points++;
             }

@@ -48,7 +48,11 @@ public sealed partial class ForecastWorker(
                 ? ack => new LineFileSink(DefaultLineFile, ack, counters)
                 : ack => new InfluxPointSink(influx.Value, ack, counters, sinkLogger);
             LogSink(_logger, string.IsNullOrWhiteSpace(influx.Value.Url) ? Path.GetFullPath(DefaultLineFile) : influx.Value.Url!, influx.Value.Bucket);
-            var pipeline = new StreamingPipeline(kafka.Value, model, serving.Value, sink, loggers.CreateLogger<StreamingPipeline>(), counters);
+            var pipeline = new StreamingPipeline(kafka.Value, model, serving.Value, sink, loggers.CreateLogger<StreamingPipeline>(), counters)
+            {
+                Follow = new ModelStore(store.Value.Directory),
+                FollowInterval = store.Value.FollowInterval,
+            };
             await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
         }
     }

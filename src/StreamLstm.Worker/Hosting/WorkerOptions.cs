@@ -10,6 +10,9 @@ public sealed class ModelStoreOptions
 {
     /// <summary>The model store (a directory of versions). Default <c>models</c>.</summary>
     public string Directory { get; set; } = "models";
+
+    /// <summary>How often the worker checks the store for a new current version. Default 2 s.</summary>
+    public TimeSpan FollowInterval { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
@@ -41,8 +44,12 @@ public sealed class WorkerOptionsValidator :
         return ValidateOptionsResult.Success;
     }
 
-    public ValidateOptionsResult Validate(string? name, ModelStoreOptions options) =>
-        string.IsNullOrWhiteSpace(options.Directory) ? Fail("Model:Directory must name the model store") : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, ModelStoreOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Directory)) return Fail("Model:Directory must name the model store");
+        if (options.FollowInterval <= TimeSpan.Zero) return Fail("Model:FollowInterval must be positive");
+        return ValidateOptionsResult.Success;
+    }
 
     public ValidateOptionsResult Validate(string? name, ServingSettings options)
     {

@@ -184,6 +184,41 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
     }
 
     [Fact]
+    public async Task A_running_worker_follows_a_switch_of_the_current_version_without_a_pause_in_the_stream()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var ticks = WorkerHarness.Ticks(["F1", "F2"], 40);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(40));
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (worker, running) = harness.Start(stop.Token, counters, followStore: true);
+        await WaitAsync(() => counters.Ticks >= 40, "first half processed", () => $"ticks {counters.Ticks}");
+        Assert.Equal("v1", worker.ServingModel);
+
+        var promoted = harness.AddVersion(seed: 77);
+        await WaitAsync(() => worker.ServingModel == promoted, "the promoted version serving", () => $"serving {worker.ServingModel}");
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(40));
+        await WaitAsync(() => counters.Ticks >= ticks.Count, "second half processed", () => $"ticks {counters.Ticks}");
+        stop.Cancel();
+        await running;
+
+        // Forecasts of the first half come from v1, those of the second half from the promoted version (or naive while
+        // the skill gate says so), and no symbol restarted its warm-up: every warm tick has its forecasts.
+        async Task<Dictionary<string, long>> ByModel(string where) =>
+            (await influx.QueryAsync(bucket, $"SELECT count(\"value\") FROM \"forecast\" WHERE {where} GROUP BY \"model\""))
+                .ToDictionary(r => r.Tags["model"], r => Convert.ToInt64(r["count"]));
+        var secondHalf = await ByModel("time >= '2024-01-01T00:20:00Z'");
+        var firstHalf = await ByModel("time < '2024-01-01T00:20:00Z'");
+        Assert.Subset(new HashSet<string> { promoted, "naive" }, secondHalf.Keys.ToHashSet());
+        Assert.Subset(new HashSet<string> { "v1", "naive" }, firstHalf.Keys.ToHashSet());
+        Assert.Equal(2 * 20 * WorkerHarness.Settings.Horizons, secondHalf.Values.Sum());
+        Assert.Equal(2 * (20 - WorkerHarness.Settings.Warmup) * WorkerHarness.Settings.Horizons, firstHalf.Values.Sum());
+    }
+
+    [Fact]
     public async Task An_unreachable_kafka_at_start_is_retried_not_fatal_and_the_worker_still_stops_cleanly()
     {
         var bucket = await influx.NewBucketAsync();

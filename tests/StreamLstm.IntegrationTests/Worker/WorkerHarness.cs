@@ -61,12 +61,24 @@ internal sealed class WorkerHarness : IDisposable
     public ModelVersion Model { get; }
 
     /// <summary>Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires.</summary>
-    public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null)
+    public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false)
     {
         counters ??= new PipelineCounters();
         var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
-            ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLogger.Instance, counters);
+            ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLogger.Instance, counters)
+        {
+            Follow = followStore ? new ModelStore(StoreDirectory) : null,
+            FollowInterval = TimeSpan.FromMilliseconds(200),
+        };
         return (pipeline, Task.Run(() => pipeline.RunAsync(stop, TimeSpan.FromSeconds(20))));
+    }
+
+    /// <summary>Writes another model (random weights from <paramref name="seed"/>) into the store and makes it current.</summary>
+    public string AddVersion(int seed)
+    {
+        torch.manual_seed(seed);
+        using var network = new LstmForecaster(Settings);
+        return new ModelStore(StoreDirectory).Add(network, Calibration.Identity(Settings.Horizons), new ModelMetadata { Version = "" });
     }
 
     /// <summary>Interleaved symbols, one tick a minute each, distinct times per symbol.</summary>

@@ -74,6 +74,40 @@ public class TickProcessorTests
         double.Parse(line.Split(' ')[1].Split(',').Single(f => f.StartsWith(name + "=")).Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
+    public void A_swapped_in_model_re_warmed_from_the_window_forecasts_as_if_it_had_served_from_the_start()
+    {
+        using var first = Model(horizons: 2, warmup: 10);
+        torch.manual_seed(99);
+        var settings = first.Settings;
+        using var second = new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(2)), new ModelMetadata { Version = "v2" });
+        // Fixed interval scale and a gate that always trusts the model: forecasts then depend on the model and state only.
+        var serving = new ServingSettings { IntervalLearningRate = 0, SkillMargin = -1e6 };
+        var ticks = Ingest(SyntheticTicks.Generate(3, 60, seed: 7));
+        int before = 3 * 45; // 45 ticks per symbol: within the 60-row window, so the window holds the whole history
+
+        var swapped = new TickProcessor(first, serving, new PipelineCounters());
+        swapped.Process(ticks.AsSpan(0, before), new PointBatch());
+        Assert.Same(first, swapped.SwapModel(second));
+        Assert.Same(second, swapped.Model);
+        var after = new PointBatch();
+        swapped.Process(ticks.AsSpan(before), after);
+
+        var fromStart = new TickProcessor(second, serving, new PipelineCounters());
+        fromStart.Process(ticks.AsSpan(0, before), new PointBatch());
+        var expected = new PointBatch();
+        fromStart.Process(ticks.AsSpan(before), expected);
+
+        var a = Parsed(after).Where(kv => kv.Key.StartsWith("forecast,")).ToDictionary();
+        var b = Parsed(expected).Where(kv => kv.Key.StartsWith("forecast,")).ToDictionary();
+        Assert.Equal(3 * 15 * 2, a.Count);
+        Assert.All(a.Keys, k => Assert.Contains("model=v2", k));
+        Assert.Equal(b.Keys.Order(), a.Keys.Order());
+        foreach (var (key, values) in a)
+            for (int i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - b[key][i]) <= 1e-6 * Math.Abs(values[i]), $"{key}: {values[i]} vs {b[key][i]}");
+    }
+
+    [Fact]
     public void One_big_batch_gives_exactly_the_points_of_one_tick_at_a_time()
     {
         using var model = Model();

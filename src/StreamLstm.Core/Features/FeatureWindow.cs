@@ -1,0 +1,33 @@
+namespace StreamLstm.Features;
+
+/// <summary>
+/// A symbol's rolling window of its most recent feature rows (oldest first when read), so a new model's recurrent
+/// state can be re-warmed from the symbol's recent history instead of starting cold.
+/// </summary>
+public sealed class FeatureWindow(int capacity)
+{
+    private readonly float[] _rows = new float[capacity * SymbolFeatures.Count];
+    private int _next, _count;
+
+    /// <summary>Rows held (at most the capacity).</summary>
+    public int Count => _count;
+
+    /// <summary>Most rows held.</summary>
+    public int Capacity => capacity;
+
+    /// <summary>Appends a row, dropping the oldest when full.</summary>
+    public void Add(ReadOnlySpan<float> row)
+    {
+        row.CopyTo(_rows.AsSpan(_next * SymbolFeatures.Count, SymbolFeatures.Count));
+        _next = (_next + 1) % capacity;
+        if (_count < capacity) _count++;
+    }
+
+    /// <summary>The <paramref name="age"/>-th oldest row held (0 is the oldest).</summary>
+    public ReadOnlySpan<float> Row(int age)
+    {
+        if ((uint)age >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(age));
+        int slot = (_next - _count + age + capacity) % capacity;
+        return _rows.AsSpan(slot * SymbolFeatures.Count, SymbolFeatures.Count);
+    }
+}
