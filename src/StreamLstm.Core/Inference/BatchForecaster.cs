@@ -17,6 +17,7 @@ public sealed class BatchForecaster
     private readonly List<int> _rows = [];
     private float[] _inputs = [];
     private float[] _raw = [];
+    private readonly List<Forecast> _pool = [];
 
     public BatchForecaster(ModelVersion model)
     {
@@ -71,7 +72,8 @@ public sealed class BatchForecaster
 
     /// <summary>
     /// Advances <paramref name="states"/>[i] with <paramref name="ticks"/>[i] (one tick per symbol per call) and sets
-    /// <paramref name="forecasts"/>[i] to its forecast, or null when the symbol is not warm yet.
+    /// <paramref name="forecasts"/>[i] to its forecast, or null when the symbol is not warm yet. The forecast objects are
+    /// reused by the next call: keep a <see cref="Forecast.Snapshot"/> to hold on to one.
     /// </summary>
     public void Advance(IReadOnlyList<SymbolState> states, IReadOnlyList<Tick> ticks, Forecast?[] forecasts)
     {
@@ -108,7 +110,8 @@ public sealed class BatchForecaster
                 state.Tracker.Skip();
                 continue;
             }
-            var forecast = ForecastDecoder.Decode(_raw.AsSpan(j * outputs, outputs),
+            while (_pool.Count <= j) _pool.Add(Forecast.Empty(_model.Settings.Horizons));
+            var forecast = ForecastDecoder.DecodeInto(_pool[j], _raw.AsSpan(j * outputs, outputs),
                 state.Features.LastPrice, state.Features.Sigma, _model.Calibration, state.Tracker);
             state.Tracker.Serve(forecast, state.Features.LastPrice, _model.Id);
             forecasts[_rows[j]] = forecast;

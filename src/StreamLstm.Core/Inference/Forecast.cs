@@ -14,4 +14,14 @@ public sealed record Forecast(double[] Point, double[] Lower, double[] Upper)
 
     /// <summary>Per horizon, the model's own point forecast (equal to <see cref="Point"/> unless the gate served naive).</summary>
     public double[] ModelPoint { get; init; } = (double[])Point.Clone();
+
+    /// <summary>An empty forecast for <paramref name="horizons"/> horizons, to be filled (the hot path reuses them).</summary>
+    public static Forecast Empty(int horizons) => new(new double[horizons], new double[horizons], new double[horizons]);
+
+    /// <summary>A copy that owns its arrays, for keeping a forecast the hot path will reuse.</summary>
+    public Forecast Snapshot() => new((double[])Point.Clone(), (double[])Lower.Clone(), (double[])Upper.Clone())
+    {
+        Naive = (bool[])Naive.Clone(),
+        ModelPoint = (double[])ModelPoint.Clone(),
+    };
 }

@@ -10,12 +10,16 @@ namespace StreamLstm.Inference;
 public static class ForecastDecoder
 {
     /// <summary>Decodes <paramref name="raw"/> (3H values: medians, lower spreads, upper spreads) at price <paramref name="price"/>.</summary>
-    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null)
+    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null) =>
+        DecodeInto(Forecast.Empty(raw.Length / 3), raw, price, sigma, calibration, tracker);
+
+    /// <summary>Decodes into <paramref name="forecast"/> (reused by the hot path): model point, bounds, gate flags cleared.</summary>
+    public static Forecast DecodeInto(Forecast forecast, ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null)
     {
-        int horizons = raw.Length / 3;
-        double[] point = new double[horizons], lower = new double[horizons], upper = new double[horizons];
-        Decode(raw, price, sigma, calibration, point, lower, upper, tracker);
-        return new Forecast(point, lower, upper);
+        Decode(raw, price, sigma, calibration, forecast.ModelPoint, forecast.Lower, forecast.Upper, tracker);
+        forecast.ModelPoint.CopyTo(forecast.Point, 0);
+        Array.Clear(forecast.Naive);
+        return forecast;
     }
 
     /// <summary>Decodes into caller-owned spans (no allocation).</summary>

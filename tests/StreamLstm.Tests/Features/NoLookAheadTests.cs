@@ -70,7 +70,7 @@ public class NoLookAheadTests
             if (!states.TryGetValue(t.Symbol, out var state))
                 states[t.Symbol] = state = new SymbolState(t.Symbol, model.Settings, new ServingSettings());
             forecaster.Advance([state], [t], one);
-            result.Add(one[0]);
+            result.Add(one[0]?.Snapshot());
         }
         return result;
     }

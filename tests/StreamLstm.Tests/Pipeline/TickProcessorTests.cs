@@ -129,6 +129,23 @@ public class TickProcessorTests
     }
 
     [Fact]
+    public void Symbols_still_warming_up_stepped_beside_warm_ones_do_not_disturb_their_forecasts()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        var counters = new PipelineCounters();
+        var processor = new TickProcessor(model, new ServingSettings(), counters);
+        var warm = SyntheticTicks.Generate(1, 40, seed: 8);
+        // New symbols join half way, interleaved with the warm ones, so batches mix cold and warm symbols.
+        var late = SyntheticTicks.Generate(4, 20, seed: 9).Select(t => t with { Symbol = "N" + t.Symbol, Timestamp = t.Timestamp.AddMinutes(20) });
+        var ticks = Ingest(late.Concat(warm).OrderBy(t => t.Timestamp)); // at equal times the cold symbols come first
+        var batch = new PointBatch();
+        processor.Process(ticks, batch);
+        var lines = batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal((40 - 10) * 2, lines.Count(l => l.StartsWith("forecast,") && l.Contains("symbol=S")));
+        Assert.Equal(4 * (20 - 10) * 2, lines.Count(l => l.StartsWith("forecast,") && l.Contains("symbol=NS")));
+    }
+
+    [Fact]
     public void Late_ticks_are_skipped_and_counted_but_their_positions_are_done()
     {
         using var model = Model();
