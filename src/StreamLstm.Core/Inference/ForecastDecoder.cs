@@ -9,10 +9,6 @@ namespace StreamLstm.Inference;
 /// </summary>
 public static class ForecastDecoder
 {
-    /// <summary>Decodes <paramref name="raw"/> (3H values: medians, lower spreads, upper spreads) at price <paramref name="price"/>.</summary>
-    public static Forecast Decode(ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null) =>
-        DecodeInto(Forecast.Empty(raw.Length / 3), raw, price, sigma, calibration, tracker);
-
     /// <summary>Decodes into <paramref name="forecast"/> (reused by the hot path): model point, bounds, gate flags cleared.</summary>
     public static Forecast DecodeInto(Forecast forecast, ReadOnlySpan<float> raw, double price, double sigma, Calibration calibration, ForecastTracker? tracker = null)
     {
