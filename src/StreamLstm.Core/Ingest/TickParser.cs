@@ -116,6 +116,11 @@ public static class TickParser
         }
         if (reader.TokenType == JsonTokenType.String)
         {
+            if (!reader.ValueIsEscaped && !reader.HasValueSequence && TryParseUtcFast(reader.ValueSpan, out utc))
+            {
+                error = null;
+                return true;
+            }
             var text = reader.GetString()!;
             if (TimestampParser.TryParse(text, out utc, out error)) return true;
             error = "'ts': " + error;
@@ -123,6 +128,45 @@ public static class TickParser
         }
         error = $"'ts' is {Describe(reader.TokenType)}, not a string or a number";
         return false;
+    }
+
+    /// <summary>
+    /// The common shape <c>yyyy-MM-ddTHH:mm:ss[.fffffff]Z</c> read straight from the UTF-8 bytes, without a string or
+    /// a culture-aware parse; anything else (offsets, dates only, other shapes) takes the general path.
+    /// </summary>
+    internal static bool TryParseUtcFast(ReadOnlySpan<byte> text, out DateTime utc)
+    {
+        utc = default;
+        if (text.Length < 20 || text[^1] != (byte)'Z' || text[4] != (byte)'-' || text[7] != (byte)'-' || text[10] != (byte)'T'
+            || text[13] != (byte)':' || text[16] != (byte)':')
+            return false;
+        if (!Digits(text, 0, 4, out int year) || !Digits(text, 5, 2, out int month) || !Digits(text, 8, 2, out int day)
+            || !Digits(text, 11, 2, out int hour) || !Digits(text, 14, 2, out int minute) || !Digits(text, 17, 2, out int second))
+            return false;
+        long fraction = 0;
+        int end = text.Length - 1;
+        if (end > 19)
+        {
+            if (text[19] != (byte)'.' || end - 20 < 1 || end - 20 > 7 || !Digits(text, 20, end - 20, out int digits)) return false;
+            fraction = digits;
+            for (int i = end - 20; i < 7; i++) fraction *= 10;
+        }
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(Math.Max(1, year), month) || hour > 23 || minute > 59 || second > 59 || year < 1)
+            return false;
+        utc = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fraction);
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> text, int start, int count, out int value)
+    {
+        value = 0;
+        for (int i = start; i < start + count; i++)
+        {
+            int d = text[i] - '0';
+            if ((uint)d > 9) return false;
+            value = value * 10 + d;
+        }
+        return true;
     }
 
     private static string RawText(ref Utf8JsonReader reader) =>

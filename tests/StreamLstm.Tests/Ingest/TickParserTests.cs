@@ -62,6 +62,33 @@ public class TickParserTests
         Assert.StartsWith(reason, error);
     }
 
+    [Theory]
+    [InlineData("2024-05-01T12:00:00Z")]
+    [InlineData("2024-05-01T12:00:00.1Z")]
+    [InlineData("2024-05-01T12:00:00.123Z")]
+    [InlineData("2024-05-01T12:00:00.1234567Z")]
+    [InlineData("2024-02-29T23:59:59.9999999Z")]
+    [InlineData("1999-12-31T00:00:00.000Z")]
+    public void The_fast_path_for_utc_timestamps_agrees_with_the_general_parser(string text)
+    {
+        Assert.True(TickParser.TryParseUtcFast(Encoding.UTF8.GetBytes(text), out var fast));
+        Assert.True(StreamLstm.Ticks.TimestampParser.TryParse(text, out var general, out _));
+        Assert.Equal(general, fast);
+        Assert.Equal(DateTimeKind.Utc, fast.Kind);
+    }
+
+    [Theory]
+    [InlineData("2024-05-01T12:00:00+02:00")]
+    [InlineData("2024-05-01")]
+    [InlineData("2024-13-01T12:00:00Z")]
+    [InlineData("2023-02-29T12:00:00Z")]
+    [InlineData("2024-05-01T24:00:00Z")]
+    [InlineData("2024-05-01T12:00:00.12345678Z")]
+    [InlineData("2024-05-01T12:00:00.Z")]
+    [InlineData("2024-05-01 12:00:00Z")]
+    public void Other_shapes_take_the_general_path(string text) =>
+        Assert.False(TickParser.TryParseUtcFast(Encoding.UTF8.GetBytes(text), out _));
+
     [Fact]
     public void Values_over_64_KiB_are_refused_before_parsing()
     {
