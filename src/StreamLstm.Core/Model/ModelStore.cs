@@ -126,6 +126,29 @@ public sealed class ModelStore
         return previous;
     }
 
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keep"/> versions, never the current one nor the one a rollback would
+    /// return to. A version is renamed out of sight before it is deleted, so a crash midway leaves no half version.
+    /// Returns the ids deleted.
+    /// </summary>
+    public IReadOnlyList<string> Prune(int keep)
+    {
+        if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), keep, "keep at least one version");
+        var current = CurrentVersion;
+        var rollbackTarget = current is null ? null : History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault();
+        var versions = Versions();
+        var deleted = new List<string>();
+        foreach (var id in versions.Take(Math.Max(0, versions.Count - keep)))
+        {
+            if (id == current || id == rollbackTarget) continue;
+            var doomed = Path.Combine(VersionsPath, $".deleting-{id}-{Guid.NewGuid():N}");
+            System.IO.Directory.Move(Path.Combine(VersionsPath, id), doomed);
+            System.IO.Directory.Delete(doomed, recursive: true);
+            deleted.Add(id);
+        }
+        return deleted;
+    }
+
     /// <summary>The switches of the current version, oldest first (lines that do not parse are skipped).</summary>
     public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()
     {

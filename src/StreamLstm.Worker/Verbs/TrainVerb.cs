@@ -28,6 +28,8 @@ public static class TrainVerb
             var result = TrainWithProgress(model, training, series);
             var store = new ModelStore(parse.GetValue(output)!.FullName);
             var id = store.Add(result.Network, result.Calibration, Metadata(result, ticks, parse.GetValue(data)!.Name));
+            var pruned = store.Prune(VerbConfiguration.KeepVersions(configuration));
+            if (pruned.Count > 0) Console.WriteLine($"removed old versions {string.Join(", ", pruned)} (Model:KeepVersions)");
             Console.WriteLine($"{id} is now current in {store.Directory}: {series.Count} symbols, {ticks.Count} ticks, " +
                 $"{result.Epochs} epochs, {Summary(result.Validation)}");
             result.Network.Dispose();

@@ -138,6 +138,24 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void Pruning_keeps_the_newest_versions_the_current_one_and_the_rollback_target()
+    {
+        using var dir = new TempDirectory();
+        var store = new ModelStore(dir.File("store"));
+        var trained = SmallModel.Train(ticks: 300);
+        for (int i = 0; i < 6; i++) store.Add(trained.Network, trained.Calibration, SmallModel.Metadata(), makeCurrent: i < 3);
+        trained.Network.Dispose();
+        // v3 is current, v2 the rollback target; v4..v6 were added without becoming current.
+        Assert.Equal(["v1", "v4"], store.Prune(keep: 2));
+        Assert.Equal(["v2", "v3", "v5", "v6"], store.Versions());
+        Assert.Equal("v3", store.CurrentVersion);
+        Assert.Equal("v2", store.Rollback());
+        using var loaded = store.LoadCurrent();
+        Assert.Equal("v2", loaded.Id);
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Prune(0));
+    }
+
+    [Fact]
     public void A_leftover_staging_folder_from_a_crash_is_not_a_version()
     {
         var (dir, store, _) = StoreWithOneVersion();
