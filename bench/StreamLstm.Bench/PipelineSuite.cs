@@ -217,5 +217,7 @@ public static class PipelineSuite
             _acknowledge(batch.Positions);
             return ValueTask.CompletedTask;
         }
+
+        public Task CompleteAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -120,7 +120,7 @@ public sealed class ModelStore
     public string Rollback()
     {
         var current = CurrentVersion ?? throw new ModelStoreException($"model store '{Directory}' has no current version to roll back from");
-        var previous = History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault()
+        var previous = RollbackTarget(current)
             ?? throw new ModelStoreException($"model store '{Directory}' has no version that was current before {current}");
         SetCurrent(previous, "rollback");
         return previous;
@@ -135,7 +135,7 @@ public sealed class ModelStore
     {
         if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), keep, "keep at least one version");
         var current = CurrentVersion;
-        var rollbackTarget = current is null ? null : History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault();
+        var rollbackTarget = current is null ? null : RollbackTarget(current);
         var versions = Versions();
         var deleted = new List<string>();
         foreach (var id in versions.Take(Math.Max(0, versions.Count - keep)))
@@ -148,6 +148,10 @@ public sealed class ModelStore
         }
         return deleted;
     }
+
+    /// <summary>The version that was current before <paramref name="current"/>, per the history; null when none.</summary>
+    private string? RollbackTarget(string current) =>
+        History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault();
 
     /// <summary>The switches of the current version, oldest first (lines that do not parse are skipped).</summary>
     public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()

@@ -130,16 +130,7 @@ public sealed partial class StreamingPipeline
         Interlocked.Exchange(ref _pending, null)?.Dispose();
 
         using var timeout = new CancellationTokenSource(shutdownTimeout ?? TimeSpan.FromSeconds(30));
-        switch (sink)
-        {
-            case InfluxPointSink influx:
-                await influx.FlushAndStopAsync(timeout.Token).ConfigureAwait(false);
-                await influx.DisposeAsync().ConfigureAwait(false);
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
+        await sink.CompleteAsync(timeout.Token).ConfigureAwait(false);
         source.CommitAndClose();
         _source = null;
         foreach (var model in owned) model.Dispose();

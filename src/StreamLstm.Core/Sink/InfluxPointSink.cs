@@ -82,18 +82,21 @@ public sealed partial class InfluxPointSink : IPointSink, IAsyncDisposable
     /// <inheritdoc />
     public ValueTask WriteAsync(PointBatch batch, CancellationToken cancellationToken) => _queue.Writer.WriteAsync(batch, cancellationToken);
 
-    /// <summary>Writes everything queued, then stops. Points still failing to write when <paramref name="cancellationToken"/> fires stay unacknowledged.</summary>
-    public async Task FlushAndStopAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        using var registration = cancellationToken.Register(() => _stop.Cancel());
-        try
+        using (cancellationToken.Register(() => _stop.Cancel()))
         {
-            await _writer.ConfigureAwait(false);
+            try
+            {
+                await _writer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
-        catch (OperationCanceledException)
-        {
-        }
+        await DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -35,5 +35,12 @@ public sealed class LineFileSink : IPointSink, IDisposable
         _acknowledge(batch.Positions);
     }
 
+    /// <inheritdoc />
+    public Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
     public void Dispose() => _writer.Dispose();
 }

@@ -43,11 +43,8 @@ public sealed partial class ForecastWorker(
         }
         using (model)
         {
-            var sinkLogger = loggers.CreateLogger<InfluxPointSink>();
-            Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sink = string.IsNullOrWhiteSpace(influx.Value.Url)
-                ? ack => new LineFileSink(DefaultLineFile, ack, counters)
-                : ack => new InfluxPointSink(influx.Value, ack, counters, sinkLogger);
-            LogSink(_logger, string.IsNullOrWhiteSpace(influx.Value.Url) ? Path.GetFullPath(DefaultLineFile) : influx.Value.Url!, influx.Value.Bucket);
+            var sink = PointSinks.For(influx.Value, DefaultLineFile, counters, loggers.CreateLogger<InfluxPointSink>());
+            LogSink(_logger, PointSinks.Destination(influx.Value, DefaultLineFile));
             var pipeline = new StreamingPipeline(kafka.Value, model, serving.Value, sink, loggers.CreateLogger<StreamingPipeline>(), counters)
             {
                 Follow = new ModelStore(store.Value.Directory),
@@ -60,6 +57,6 @@ public sealed partial class ForecastWorker(
     [LoggerMessage(Level = LogLevel.Critical, Message = "No model to serve: {Reason}")]
     private static partial void LogNoModel(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Points go to {Destination} (bucket {Bucket})")]
-    private static partial void LogSink(ILogger logger, string destination, string bucket);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Points go to {Destination}")]
+    private static partial void LogSink(ILogger logger, string destination);
 }

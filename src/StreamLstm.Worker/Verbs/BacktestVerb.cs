@@ -63,12 +63,8 @@ public static class BacktestVerb
         var training = VerbConfiguration.Training(configuration, epochs);
         var series = Backtester.TrainingSeries(ticks, fraction, settings.Warmup);
         var result = TrainVerb.TrainWithProgress(settings, training, series);
-        var trainTicks = SymbolTicksBefore(ticks, fraction);
-        var store = new ModelStore(Path.Combine(outDir, "model"));
-        store.Add(result.Network, result.Calibration, TrainVerb.Metadata(result, trainTicks, source));
         Console.WriteLine($"trained on the first {fraction:P0} of each symbol: {result.Epochs} epochs, {TrainVerb.Summary(result.Validation)}");
-        result.Network.Dispose();
-        return store.LoadCurrent();
+        return TrainVerb.Keep(result, SymbolTicksBefore(ticks, fraction), source, Path.Combine(outDir, "model"));
     }
 
     private static List<Tick> SymbolTicksBefore(List<Tick> ticks, double fraction) =>

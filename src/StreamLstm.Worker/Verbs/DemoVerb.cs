@@ -50,10 +50,7 @@ public static class DemoVerb
         int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
         Console.WriteLine($"demo: {ticks.Count} ticks of {symbols} symbols (bundled sample); output in {outDir}");
         var trained = TrainVerb.TrainWithProgress(modelSettings, training, Backtester.TrainingSeries(ticks, 0.7, modelSettings.Warmup));
-        var store = new ModelStore(Path.Combine(outDir, "model"));
-        store.Add(trained.Network, trained.Calibration, TrainVerb.Metadata(trained, ticks, "bundled sample"));
-        trained.Network.Dispose();
-        using var model = store.LoadCurrent();
+        using var model = TrainVerb.Keep(trained, ticks, "bundled sample", Path.Combine(outDir, "model"));
 
         using var cluster = new InProcessKafkaCluster();
         var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "ticks", GroupId = "streamlstm-demo" };
@@ -64,9 +61,7 @@ public static class DemoVerb
         var counters = new PipelineCounters();
         var linePath = Path.Combine(outDir, "forecasts.lp");
         if (string.IsNullOrWhiteSpace(influx.Url) && File.Exists(linePath)) File.Delete(linePath);
-        Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sink = string.IsNullOrWhiteSpace(influx.Url)
-            ? ack => new LineFileSink(linePath, ack, counters)
-            : ack => new InfluxPointSink(influx, ack, counters, loggers.CreateLogger<InfluxPointSink>());
+        var sink = PointSinks.For(influx, linePath, counters, loggers.CreateLogger<InfluxPointSink>());
         var pipeline = new StreamingPipeline(kafka, model, serving, sink, loggers.CreateLogger<StreamingPipeline>(), counters);
 
         using var stop = new CancellationTokenSource();
@@ -85,7 +80,7 @@ public static class DemoVerb
         }
         running.GetAwaiter().GetResult();
         var elapsed = streamClock.Elapsed.TotalSeconds;
-        var destination = string.IsNullOrWhiteSpace(influx.Url) ? linePath : $"{influx.Url} bucket {influx.Bucket}";
+        var destination = PointSinks.Destination(influx, linePath);
         Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1}s: {counters.Ticks}/{published} ticks through Kafka in {elapsed:F1}s, " +
             $"{symbols} symbols, {counters.Forecasts} forecasts, {counters.PointsWritten} points to {destination}, " +
             $"served rel_mae {Format(pipeline.LiveScore?.RelMae)} coverage80 {pipeline.LiveScore?.Coverage80:F3} (h=1, model {model.Id})");

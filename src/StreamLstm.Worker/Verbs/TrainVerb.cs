@@ -60,6 +60,15 @@ public static class TrainVerb
         return result!;
     }
 
+    /// <summary>Adds <paramref name="result"/> to the store in <paramref name="directory"/>, releases the trained network and loads the version back.</summary>
+    internal static ModelVersion Keep(TrainingResult result, IReadOnlyList<Tick> ticks, string source, string directory)
+    {
+        var store = new ModelStore(directory);
+        store.Add(result.Network, result.Calibration, Metadata(result, ticks, source));
+        result.Network.Dispose();
+        return store.LoadCurrent();
+    }
+
     internal static ModelMetadata Metadata(TrainingResult result, IReadOnlyList<Tick> ticks, string source) => new()
     {
         Version = "",
