@@ -19,11 +19,12 @@ public static class Suites
             "training" => TrainingSuite.Run(),
             "inference" => InferenceSuite.Run(),
             "pipeline" => PipelineSuite.Run(),
+            "learning" => LearningSuite.Run(args),
             _ => null,
         };
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, learning)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));

@@ -18,7 +18,6 @@ public sealed class ForecastTracker
     private readonly double _decay;
     // Ring of the last H forecasts: made-at price, model point, lower and upper per horizon.
     private readonly double[] _madeAt, _modelPoint, _servedPoint, _lower, _upper;
-    private readonly Evaluation.ForecastScore? _score;
     private readonly bool[] _pending;
     private readonly double[] _logScale, _modelError, _naiveError;
     private readonly string[] _servedBy;
@@ -30,7 +29,7 @@ public sealed class ForecastTracker
     /// <param name="score">Optional running score of the served one-tick-ahead forecasts (shared by symbols, one thread).</param>
     public ForecastTracker(int horizons, ServingSettings settings, Evaluation.ForecastScore? score = null)
     {
-        _score = score;
+        Score = score;
         _horizons = horizons;
         _settings = settings;
         _decay = 1.0 / settings.SkillMemory;
@@ -47,6 +46,9 @@ public sealed class ForecastTracker
         _naiveError = new double[horizons];
     }
 
+    /// <summary>Running score of the served one-tick-ahead forecasts this tracker adds to (null: none).</summary>
+    internal Evaluation.ForecastScore? Score { get; set; }
+
     /// <summary>Horizons tracked.</summary>
     public int Horizons => _horizons;
 
@@ -56,6 +58,19 @@ public sealed class ForecastTracker
     /// <summary>Per horizon, whether the model's point is served (its rolling error beats naive's by the margin).</summary>
     public bool ModelTrusted(int horizon) =>
         _modelError[horizon] < _naiveError[horizon] * (1 - _settings.SkillMargin) || (_modelError[horizon] == 0 && _naiveError[horizon] == 0);
+
+    /// <summary>
+    /// Takes over what <paramref name="other"/> learned (interval scales and rolling errors of model and naive) while
+    /// keeping this tracker's forecasts in flight: after a model swap, the new model's skill replayed over the recent
+    /// history replaces the old model's.
+    /// </summary>
+    public void AdoptSkill(ForecastTracker other)
+    {
+        if (other._horizons != _horizons) throw new ArgumentException($"a tracker of {other._horizons} horizons cannot hand over to one of {_horizons}", nameof(other));
+        other._logScale.CopyTo(_logScale, 0);
+        other._modelError.CopyTo(_modelError, 0);
+        other._naiveError.CopyTo(_naiveError, 0);
+    }
 
     /// <summary>
     /// Resolves the forecasts whose target is this tick: the one made <c>h</c> ticks ago for horizon <c>h</c>, for each h.
@@ -70,8 +85,9 @@ public sealed class ForecastTracker
             if (!_pending[slot]) continue;
             int k = h - 1, at = slot * _horizons + k;
             bool missed = price < _lower[at] || price > _upper[at];
-            _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedBy[at]);
-            if (k == 0) _score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
+            _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedBy[at],
+                Math.Abs(price - _modelPoint[at]));
+            if (k == 0) Score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
             _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
             _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);
             _naiveError[k] += _decay * (Math.Abs(price - _madeAt[slot]) - _naiveError[k]);

@@ -5,4 +5,5 @@ namespace StreamLstm.Inference;
 /// <param name="NaiveAbsError">Absolute error of the naive last-price forecast made at the same tick.</param>
 /// <param name="Covered">Whether the actual fell inside the served 80% interval.</param>
 /// <param name="ServedBy">The <c>model</c> tag of the forecast when it was served: a version, or <c>naive</c>.</param>
-public readonly record struct ResolvedForecast(double AbsError, double NaiveAbsError, bool Covered, string ServedBy);
+/// <param name="ModelAbsError">Absolute error of the model's own point forecast (before the skill gate).</param>
+public readonly record struct ResolvedForecast(double AbsError, double NaiveAbsError, bool Covered, string ServedBy, double ModelAbsError);

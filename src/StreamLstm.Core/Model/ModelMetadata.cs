@@ -44,4 +44,25 @@ public sealed record ModelMetadata
 
     /// <inheritdoc cref="WeightsBytes"/>
     public string WeightsSha256 { get; init; } = "";
+
+    /// <summary>
+    /// For a version trained by the worker's retraining: the walk-forward evaluation on the held-out most recent
+    /// history that got it promoted (null for versions trained offline).
+    /// </summary>
+    public HoldoutEvaluation? Holdout { get; init; }
+
+    /// <summary>Metadata of a freshly trained network (the store fills in the version, size, hash and libraries).</summary>
+    public static ModelMetadata From(Learning.TrainingResult result, IReadOnlyList<Ticks.Tick> ticks, string source) => new()
+    {
+        Version = "",
+        Source = source,
+        DataFrom = ticks.Count == 0 ? null : ticks.Min(t => t.Timestamp),
+        DataTo = ticks.Count == 0 ? null : ticks.Max(t => t.Timestamp),
+        Symbols = ticks.Select(t => t.Symbol).Distinct().Count(),
+        Ticks = ticks.Count,
+        Epochs = result.Epochs,
+        ValidationLoss = result.Validation.Loss,
+        ValidationRelMae = result.Validation.RelMae,
+        ValidationCoverage80 = result.Validation.Coverage80,
+    };
 }

@@ -68,9 +68,10 @@ public sealed class ModelStore
     public string Add(LstmForecaster network, Calibration calibration, ModelMetadata metadata, bool makeCurrent = true)
     {
         System.IO.Directory.CreateDirectory(VersionsPath);
-        var id = $"v{Versions().Select(v => { TryParseNumber(v, out var n); return n; }).DefaultIfEmpty(0).Max() + 1}";
+        RemoveAbandonedStaging();
         var staging = Path.Combine(VersionsPath, $".staging-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(staging);
+        string id;
         try
         {
             var weightsPath = Path.Combine(staging, WeightsFile);
@@ -79,17 +80,30 @@ public sealed class ModelStore
                 written.Flush(flushToDisk: true);
             var (bytes, sha) = Fingerprint(weightsPath);
             var config = new ModelConfiguration(network.Settings, calibration);
-            var meta = metadata with
-            {
-                Version = id,
-                WeightsBytes = bytes,
-                WeightsSha256 = sha,
-                CreatedUtc = metadata.CreatedUtc == default ? DateTime.UtcNow : metadata.CreatedUtc,
-                Libraries = LibraryVersions(),
-            };
             WriteDurably(Path.Combine(staging, ConfigFile), JsonSerializer.SerializeToUtf8Bytes(config, Json));
-            WriteDurably(Path.Combine(staging, MetadataFile), JsonSerializer.SerializeToUtf8Bytes(meta, Json));
-            System.IO.Directory.Move(staging, Path.Combine(VersionsPath, id));
+            // The id is taken at the last moment; another writer (a `train` beside a retraining worker) may take the
+            // same number first, in which case the rename fails and the next number is tried.
+            for (int attempt = 0; ; attempt++)
+            {
+                id = $"v{Versions().Select(v => { TryParseNumber(v, out var n); return n; }).DefaultIfEmpty(0).Max() + 1}";
+                var meta = metadata with
+                {
+                    Version = id,
+                    WeightsBytes = bytes,
+                    WeightsSha256 = sha,
+                    CreatedUtc = metadata.CreatedUtc == default ? DateTime.UtcNow : metadata.CreatedUtc,
+                    Libraries = LibraryVersions(),
+                };
+                WriteDurably(Path.Combine(staging, MetadataFile), JsonSerializer.SerializeToUtf8Bytes(meta, Json));
+                try
+                {
+                    System.IO.Directory.Move(staging, Path.Combine(VersionsPath, id));
+                    break;
+                }
+                catch (IOException) when (attempt < 10 && System.IO.Directory.Exists(Path.Combine(VersionsPath, id)))
+                {
+                }
+            }
         }
         catch
         {
@@ -147,6 +161,28 @@ public sealed class ModelStore
             deleted.Add(id);
         }
         return deleted;
+    }
+
+    /// <summary>
+    /// Deletes staging folders left by writes that were killed midway (older than an hour, so a write in progress in
+    /// another process is never touched). They are never loaded: versions are only ever renamed into place whole.
+    /// </summary>
+    private void RemoveAbandonedStaging()
+    {
+        foreach (var path in System.IO.Directory.GetDirectories(VersionsPath, ".staging-*").Concat(System.IO.Directory.GetDirectories(VersionsPath, ".deleting-*")))
+        {
+            try
+            {
+                if (DateTime.UtcNow - System.IO.Directory.GetLastWriteTimeUtc(path) > TimeSpan.FromHours(1))
+                    System.IO.Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     /// <summary>The version that was current before <paramref name="current"/>, per the history; null when none.</summary>

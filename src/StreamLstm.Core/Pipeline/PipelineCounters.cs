@@ -3,7 +3,7 @@ namespace StreamLstm.Pipeline;
 /// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
 public sealed class PipelineCounters
 {
-    private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures;
+    private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents;
 
     public long Ticks => Interlocked.Read(ref _ticks);
     public long Late => Interlocked.Read(ref _late);
@@ -14,10 +14,18 @@ public sealed class PipelineCounters
     public long PointsRejected => Interlocked.Read(ref _pointsRejected);
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
+    /// <summary>Symbols re-warmed from their history when first seen after a (re)start.</summary>
+    public long Rewarmed => Interlocked.Read(ref _rewarmed);
+
+    /// <summary><c>model_event</c> points written.</summary>
+    public long ModelEvents => Interlocked.Read(ref _modelEvents);
+
     internal void AddTicks(long n) => Interlocked.Add(ref _ticks, n);
     internal void AddLate(long n) => Interlocked.Add(ref _late, n);
     internal void AddForecasts(long n) => Interlocked.Add(ref _forecasts, n);
     internal void AddPoints(long n) => Interlocked.Add(ref _points, n);
+    internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);
+    internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
     public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
     public void AddPointsWritten(long n) => Interlocked.Add(ref _pointsWritten, n);
     public void AddPointsRejected(long n) => Interlocked.Add(ref _pointsRejected, n);

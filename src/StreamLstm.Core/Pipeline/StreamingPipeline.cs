@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
 
@@ -27,7 +28,8 @@ public sealed partial class StreamingPipeline
     private readonly ConcurrentQueue<IReadOnlyList<int>> _dropped = new();
     private KafkaTickSource? _source;
     private ModelVersion? _pending;
-    private readonly SemaphoreSlim _modelArrived = new(0);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentQueue<ModelEvent> _events = new();
     private string _servingModel;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
@@ -52,6 +54,18 @@ public sealed partial class StreamingPipeline
     /// <summary>How often <see cref="Follow"/> is checked. Default 2 s.</summary>
     public TimeSpan FollowInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The accumulated ticks: every accepted tick is appended, and symbols first seen after a (re)start are re-warmed
+    /// from their last <see cref="RewarmTicks"/> ticks before their next forecast. Null: no history.
+    /// </summary>
+    public TickHistory? History { get; init; }
+
+    /// <summary>Most ticks of its history a symbol is re-warmed over after a (re)start. Default 1,000.</summary>
+    public int RewarmTicks { get; init; } = 1_000;
+
+    /// <summary>Fed with every resolved one-tick-ahead forecast, to signal drift to the retraining. Null: none.</summary>
+    public DriftMonitor? Drift { get; init; }
+
     /// <summary>The version serving right now.</summary>
     public string ServingModel => Volatile.Read(ref _servingModel);
 
@@ -73,6 +87,16 @@ public sealed partial class StreamingPipeline
     /// <summary>Running score of the served one-tick-ahead forecasts (updated by the forecast loop; read for display).</summary>
     public Evaluation.ForecastScore? LiveScore { get; private set; }
 
+    /// <summary>
+    /// Writes a <c>model_event</c> point for <paramref name="modelEvent"/> with the next points (any thread; also while
+    /// the stream is quiet).
+    /// </summary>
+    public void Report(ModelEvent modelEvent)
+    {
+        _events.Enqueue(modelEvent);
+        _wake.Release();
+    }
+
     /// <summary>Runs until <paramref name="stopping"/> fires, then shuts down gracefully within <paramref name="shutdownTimeout"/>.</summary>
     public async Task RunAsync(CancellationToken stopping, TimeSpan? shutdownTimeout = null)
     {
@@ -85,7 +109,7 @@ public sealed partial class StreamingPipeline
         using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, _dropped.Enqueue);
         _source = source;
         var sink = _sinkFactory(source.Acknowledge);
-        var processor = new TickProcessor(_model, _serving, Counters);
+        var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks);
         LiveScore = processor.LiveScore;
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
@@ -95,19 +119,20 @@ public sealed partial class StreamingPipeline
         var buffer = new IngestedTick[MaxBatch];
         var reader = queue.Reader;
         Task<bool>? readable = null;
-        Task? modelArrived = null;
+        Task? woken = null;
         while (true)
         {
             while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
             if (Interlocked.Exchange(ref _pending, null) is { } next) Swap(processor, next, owned);
-            // Wait for ticks, or for a new model to take over while the stream is quiet.
+            if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
+            // Wait for ticks, or for a new model or a model event while the stream is quiet.
             readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
             if (!readable.IsCompleted)
             {
-                modelArrived ??= _modelArrived.WaitAsync();
-                if (await Task.WhenAny(readable, modelArrived).ConfigureAwait(false) == modelArrived)
+                woken ??= _wake.WaitAsync();
+                if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == woken)
                 {
-                    modelArrived = null;
+                    woken = null;
                     continue;
                 }
             }
@@ -128,6 +153,8 @@ public sealed partial class StreamingPipeline
         await consuming.ConfigureAwait(false);
         await following.ConfigureAwait(false);
         Interlocked.Exchange(ref _pending, null)?.Dispose();
+        if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
+        History?.Flush();
 
         using var timeout = new CancellationTokenSource(shutdownTimeout ?? TimeSpan.FromSeconds(30));
         await sink.CompleteAsync(timeout.Token).ConfigureAwait(false);
@@ -135,6 +162,20 @@ public sealed partial class StreamingPipeline
         _source = null;
         foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
+    }
+
+    /// <summary>The queued model events as points, each at the time it names, or the newest tick's when it names none.</summary>
+    private PointBatch EventBatch(TickProcessor processor)
+    {
+        var batch = new PointBatch();
+        while (_events.TryDequeue(out var e))
+        {
+            var time = e.Time == default ? processor.LastTickTime ?? DateTime.UtcNow : e.Time;
+            LineProtocol.ModelEvent(batch.Lines, e.Action, e.Model, e.RelMae, e.ChampionRelMae, e.Coverage80, LineProtocol.Nanoseconds(time));
+            batch.Points++;
+            Counters.AddModelEvent();
+        }
+        return batch;
     }
 
     private void Swap(TickProcessor processor, ModelVersion next, List<ModelVersion> owned)
@@ -165,8 +206,17 @@ public sealed partial class StreamingPipeline
             try
             {
                 var loaded = store.Load(id);
+                if (store.History().LastOrDefault() is { Reason: "rollback" } last && last.Version == id)
+                {
+                    // The figures the restored version was admitted on: its held-out evaluation, or its validation.
+                    var meta = loaded.Metadata;
+                    _events.Enqueue(new ModelEvent("rollback", id,
+                        meta.Holdout?.RelMae ?? meta.ValidationRelMae.FirstOrDefault(double.NaN),
+                        meta.Holdout?.ChampionRelMae ?? double.NaN,
+                        meta.Holdout?.Coverage80 ?? meta.ValidationCoverage80.FirstOrDefault(double.NaN), default));
+                }
                 Interlocked.Exchange(ref _pending, loaded)?.Dispose();
-                _modelArrived.Release();
+                _wake.Release();
                 failed = null;
             }
             catch (ModelStoreException ex)

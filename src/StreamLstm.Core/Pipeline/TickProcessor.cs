@@ -1,5 +1,6 @@
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
@@ -11,7 +12,10 @@ namespace StreamLstm.Pipeline;
 /// its <c>price</c> point, advances its symbol's features and LSTM state by one step (all symbols of the batch in one
 /// batched step; a symbol with several ticks in the batch takes one per round, in order), and, once the symbol is
 /// warm, its <c>forecast</c> points for every horizon, and a <c>forecast_error</c> point for every earlier forecast
-/// whose target this tick is. Not thread-safe: one thread drives it.
+/// whose target this tick is. With a <see cref="TickHistory"/>, every accepted tick is appended to it, and a symbol seen
+/// for the first time since the worker (re)started is first re-warmed from its history: its features, recurrent state,
+/// interval calibration and skill gate are replayed over its last ticks, with no points written, so its next tick is
+/// forecast as if the worker had never stopped. Not thread-safe: one thread drives it.
 /// </summary>
 public sealed class TickProcessor
 {
@@ -25,14 +29,30 @@ public sealed class TickProcessor
     private readonly List<int> _roundRepeats = [];
     private Forecast?[] _forecasts = new Forecast?[64];
     private long _round;
+    private readonly TickHistory? _history;
+    private readonly DriftMonitor? _drift;
+    private readonly int _rewarmTicks;
 
-    public TickProcessor(ModelVersion model, ServingSettings serving, PipelineCounters counters)
+    /// <param name="model">The model serving first.</param>
+    /// <param name="serving">Online calibration and skill gate settings.</param>
+    /// <param name="counters">Running totals.</param>
+    /// <param name="history">Where accepted ticks are kept, and symbols re-warmed from (null: none).</param>
+    /// <param name="drift">Fed with every resolved one-tick-ahead forecast (null: none).</param>
+    /// <param name="rewarmTicks">Most ticks of its history a new symbol is re-warmed over.</param>
+    public TickProcessor(ModelVersion model, ServingSettings serving, PipelineCounters counters,
+        TickHistory? history = null, DriftMonitor? drift = null, int rewarmTicks = 1_000)
     {
         _model = model;
         _serving = serving;
         _forecaster = new BatchForecaster(model);
         _counters = counters;
+        _history = history;
+        _drift = drift;
+        _rewarmTicks = rewarmTicks;
     }
+
+    /// <summary>Newest event time among the ticks processed (null before the first).</summary>
+    public DateTime? LastTickTime { get; private set; }
 
     /// <summary>Running score of the served one-tick-ahead forecasts against the ticks they were for, with naive's.</summary>
     public Evaluation.ForecastScore LiveScore { get; } = new();
@@ -44,14 +64,35 @@ public sealed class TickProcessor
     public ModelVersion Model => _model;
 
     /// <summary>
-    /// Hands serving over to <paramref name="model"/> between ticks: every symbol's state is re-warmed from its recent
-    /// history with the new model first (see <see cref="BatchForecaster.Rewarm"/>). Returns the model that served before;
+    /// Hands serving over to <paramref name="model"/> between ticks, every symbol re-warmed for it first. With a
+    /// <see cref="TickHistory"/>, the new model is replayed over each symbol's last ticks (at most the re-warm length)
+    /// through the ordinary per-tick path, nothing written: the symbol takes the recurrent state, interval calibration and
+    /// rolling skill of that replay, so the skill gate judges the new model on its own record, not the old one's; its
+    /// forecasts in flight are still scored. Without history (or for a symbol with none) the recurrent state is rebuilt
+    /// from the symbol's feature window (see <see cref="BatchForecaster.Rewarm"/>). Returns the model that served before;
     /// the caller disposes it.
     /// </summary>
     public ModelVersion SwapModel(ModelVersion model)
     {
         var forecaster = new BatchForecaster(model);
-        forecaster.Rewarm(_symbols.Values.ToList(), _serving, LiveScore);
+        var fromWindow = new List<SymbolState>();
+        var replays = new List<(SymbolState State, IReadOnlyList<Tick> Past)>();
+        foreach (var state in _symbols.Values)
+        {
+            var past = _history?.Recent(state.Symbol, _rewarmTicks) ?? [];
+            if (past.Count == 0) fromWindow.Add(state);
+            else replays.Add((new SymbolState(state.Symbol, model.Settings, _serving), past));
+        }
+        forecaster.Rewarm(fromWindow, _serving, LiveScore);
+        Replay(replays, forecaster);
+        foreach (var (scratch, _) in replays)
+        {
+            var state = _symbols[scratch.Symbol];
+            state.Recurrent = scratch.Recurrent;
+            if (state.Tracker.Horizons != model.Settings.Horizons) state.Tracker = new ForecastTracker(model.Settings.Horizons, _serving, LiveScore);
+            state.Tracker.AdoptSkill(scratch.Tracker);
+        }
+        _drift?.Reset();
         var previous = _model;
         _model = model;
         _forecaster = forecaster;
@@ -63,12 +104,15 @@ public sealed class TickProcessor
     {
         foreach (var (symbol, state) in _symbols.ToList())
             if (partitions.Contains(state.Partition)) _symbols.Remove(symbol);
+        if (_history is null) return;
+        foreach (var partition in partitions) _history.Close(partition);
     }
 
     /// <summary>Processes <paramref name="ticks"/> in order, appending points and positions to <paramref name="batch"/>.</summary>
     public void Process(ReadOnlySpan<IngestedTick> ticks, PointBatch batch)
     {
         int points = 0, forecasts = 0, late = 0;
+        if (_history is not null) WarmFromHistory(ticks, _history);
         _round++;
         foreach (var ingested in ticks)
         {
@@ -90,6 +134,8 @@ public sealed class TickProcessor
             state.Repeat = tick.Timestamp == state.LastTime ? state.Repeat + 1 : 0;
             state.Round = _round;
             state.LastTime = tick.Timestamp;
+            if (LastTickTime is not { } newest || tick.Timestamp > newest) LastTickTime = tick.Timestamp;
+            _history?.Append(ingested.Position.Partition, ingested.Position.Offset, tick.Symbol, tick.Timestamp, tick.Price);
             LineProtocol.Price(batch.Lines, tick.Symbol, tick.Price, LineProtocol.Nanoseconds(tick.Timestamp, state.Repeat));
             points++;
             _roundStates.Add(state);
@@ -97,11 +143,73 @@ public sealed class TickProcessor
             _roundRepeats.Add(state.Repeat);
         }
         (points, forecasts) = Add((points, forecasts), Flush(batch));
+        _history?.Flush();
         batch.Points += points;
         _counters.AddTicks(ticks.Length);
         _counters.AddLate(late);
         _counters.AddForecasts(forecasts);
         _counters.AddPoints(points);
+    }
+
+    /// <summary>
+    /// Creates the state of every symbol of <paramref name="ticks"/> not seen since start and re-warms those with
+    /// history: all of them stepped together over their last ticks through the ordinary per-tick path, nothing
+    /// written. A partition's history is opened at its first tick and rewound to that tick's offset first: ticks from
+    /// there on were not acknowledged before the restart and are about to be processed again.
+    /// </summary>
+    private void WarmFromHistory(ReadOnlySpan<IngestedTick> ticks, TickHistory history)
+    {
+        List<(SymbolState State, IReadOnlyList<Tick> Past)>? warming = null;
+        foreach (var ingested in ticks)
+        {
+            var symbol = ingested.Tick.Symbol;
+            if (_symbols.ContainsKey(symbol)) continue;
+            int partition = ingested.Position.Partition;
+            if (!history.IsOpen(partition)) history.Open(partition, fromOffset: ingested.Position.Offset);
+            var state = new SymbolState(symbol, _model.Settings, _serving) { Partition = partition };
+            _symbols[symbol] = state;
+            var past = history.Recent(symbol, _rewarmTicks);
+            if (past.Count == 0) state.Tracker.Score = LiveScore;
+            else (warming ??= []).Add((state, past));
+        }
+        if (warming is null) return;
+        Replay(warming, _forecaster);
+        foreach (var (state, past) in warming)
+        {
+            var last = past[^1].Timestamp;
+            int repeats = 0;
+            for (int i = past.Count - 2; i >= 0 && past[i].Timestamp == last; i--) repeats++;
+            state.LastTime = last;
+            state.Repeat = repeats;
+            state.Tracker.Score = LiveScore;
+        }
+        _counters.AddRewarmed(warming.Count);
+    }
+
+    /// <summary>
+    /// Steps every state over its past ticks with <paramref name="forecaster"/>, all states together, aligned on their
+    /// last tick; forecasts are made and resolved as usual but nothing is written.
+    /// </summary>
+    private static void Replay(List<(SymbolState State, IReadOnlyList<Tick> Past)> replays, BatchForecaster forecaster)
+    {
+        if (replays.Count == 0) return;
+        int longest = replays.Max(w => w.Past.Count);
+        var states = new List<SymbolState>(replays.Count);
+        var stepTicks = new List<Tick>(replays.Count);
+        var forecasts = new Forecast?[replays.Count];
+        for (int round = 0; round < longest; round++)
+        {
+            states.Clear();
+            stepTicks.Clear();
+            foreach (var (state, past) in replays)
+            {
+                int i = round - (longest - past.Count);
+                if (i < 0) continue;
+                states.Add(state);
+                stepTicks.Add(past[i]);
+            }
+            forecaster.Advance(states, stepTicks, forecasts);
+        }
     }
 
     private static (int, int) Add((int, int) a, (int, int) b) => (a.Item1 + b.Item1, a.Item2 + b.Item2);
@@ -120,6 +228,7 @@ public sealed class TickProcessor
             for (int h = 0; h < _model.Settings.Horizons; h++)
             {
                 if (tracker.Resolved(h) is not { } resolved) continue;
+                if (h == 0) _drift?.Add(resolved, _roundTicks[i].Price);
                 LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.ServedBy,
                     resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, time);
                 points++;

@@ -53,6 +53,31 @@ public static class LineProtocol
         line.Append(' ').Append(timeNs).Append('\n');
     }
 
+    /// <summary>
+    /// <c>model_event,action=A,model=M champion_rel_mae=C,coverage80=V,model_version=N,rel_mae=R T</c>: figures that are
+    /// not finite (nothing scored, a version trained without them) are left out; <c>model_version</c>, always there, is
+    /// the number of a <c>vN</c> version (0 for any other name), so a panel can plot the switches.
+    /// </summary>
+    public static void ModelEvent(StringBuilder line, string action, string model, double relMae, double championRelMae, double coverage80, long timeNs)
+    {
+        line.Append("model_event,action=");
+        AppendTag(line, action);
+        line.Append(",model=");
+        AppendTag(line, model);
+        char separator = ' ';
+        foreach (var (name, value) in new[] { ("champion_rel_mae", championRelMae), ("coverage80", coverage80), ("model_version", VersionNumber(model)), ("rel_mae", relMae) })
+        {
+            if (!double.IsFinite(value)) continue;
+            line.Append(separator).Append(name).Append('=');
+            AppendFloat(line, value);
+            separator = ',';
+        }
+        line.Append(' ').Append(timeNs).Append('\n');
+    }
+
+    private static double VersionNumber(string model) =>
+        model.Length > 1 && model[0] == 'v' && long.TryParse(model.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
     /// <summary>Escapes a tag key or value: comma, equals sign and space get a backslash.</summary>
     public static void AppendTag(StringBuilder line, string value)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
@@ -10,16 +11,19 @@ using StreamLstm.Sink;
 namespace StreamLstm.Worker.Hosting;
 
 /// <summary>
-/// The hosted service: loads the current model of the store, then runs the streaming pipeline until the host stops.
-/// Points go to InfluxDB when <c>Influx:Url</c> is set, else to a line-protocol file.
+/// The hosted service: the <see cref="ForecastingService"/> (pipeline, history, retraining) over the configured store
+/// until the host stops. Points go to InfluxDB when <c>Influx:Url</c> is set, else to a line-protocol file.
 /// </summary>
 public sealed partial class ForecastWorker(
     IOptions<KafkaOptions> kafka,
     IOptions<InfluxOptions> influx,
     IOptions<ModelStoreOptions> store,
+    IOptions<ModelSettings> model,
     IOptions<ServingSettings> serving,
+    IOptions<TrainingSettings> training,
+    IOptions<LearningSettings> learning,
+    IOptions<HistorySettings> history,
     PipelineCounters counters,
-    IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : BackgroundService
 {
     /// <summary>Where points go when no InfluxDB is configured.</summary>
@@ -29,33 +33,23 @@ public sealed partial class ForecastWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        ModelVersion model;
-        try
+        var options = new ForecastingOptions
         {
-            model = new ModelStore(store.Value.Directory).LoadCurrent();
-        }
-        catch (ModelStoreException ex)
-        {
-            LogNoModel(_logger, ex.Message);
-            Environment.ExitCode = 2;
-            lifetime.StopApplication();
-            return;
-        }
-        using (model)
-        {
-            var sink = PointSinks.For(influx.Value, DefaultLineFile, counters, loggers.CreateLogger<InfluxPointSink>());
-            LogSink(_logger, PointSinks.Destination(influx.Value, DefaultLineFile));
-            var pipeline = new StreamingPipeline(kafka.Value, model, serving.Value, sink, loggers.CreateLogger<StreamingPipeline>(), counters)
-            {
-                Follow = new ModelStore(store.Value.Directory),
-                FollowInterval = store.Value.FollowInterval,
-            };
-            await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
-        }
+            Kafka = kafka.Value,
+            ModelDirectory = store.Value.Directory,
+            FollowInterval = store.Value.FollowInterval,
+            KeepVersions = store.Value.KeepVersions,
+            Model = model.Value,
+            Serving = serving.Value,
+            Training = training.Value,
+            Learning = learning.Value,
+            History = history.Value,
+        };
+        var sink = PointSinks.For(influx.Value, DefaultLineFile, counters, loggers.CreateLogger<InfluxPointSink>());
+        LogSink(_logger, PointSinks.Destination(influx.Value, DefaultLineFile));
+        using var service = new ForecastingService(options, sink, loggers, counters);
+        await service.RunAsync(stoppingToken).ConfigureAwait(false);
     }
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "No model to serve: {Reason}")]
-    private static partial void LogNoModel(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Points go to {Destination}")]
     private static partial void LogSink(ILogger logger, string destination);

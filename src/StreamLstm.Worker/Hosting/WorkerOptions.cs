@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using StreamLstm.Ingest;
 using StreamLstm.Inference;
+using StreamLstm.Learning;
+using StreamLstm.Model;
 using StreamLstm.Sink;
 
 namespace StreamLstm.Worker.Hosting;
@@ -13,11 +15,15 @@ public sealed class ModelStoreOptions
 
     /// <summary>How often the worker checks the store for a new current version. Default 2 s.</summary>
     public TimeSpan FollowInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Versions the store keeps after a new one is added (never the current one or the rollback target). Default 5.</summary>
+    public int KeepVersions { get; set; } = 5;
 }
 
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
 public sealed class WorkerOptionsValidator :
-    IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>
+    IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>,
+    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
@@ -48,19 +54,33 @@ public sealed class WorkerOptionsValidator :
     {
         if (string.IsNullOrWhiteSpace(options.Directory)) return Fail("Model:Directory must name the model store");
         if (options.FollowInterval <= TimeSpan.Zero) return Fail("Model:FollowInterval must be positive");
+        if (options.KeepVersions < 1) return Fail($"Model:KeepVersions must be at least 1, got {options.KeepVersions}");
         return ValidateOptionsResult.Success;
     }
 
-    public ValidateOptionsResult Validate(string? name, ServingSettings options)
+    public ValidateOptionsResult Validate(string? name, ServingSettings options) => Check("Serving", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, ModelSettings options) => Check("Model", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, TrainingSettings options) => Check("Training", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, LearningSettings options) => Check("Learning", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, HistorySettings options) => Check("History", options.Validate);
+
+    /// <summary>Runs a settings record's own validation; the failure names the key (<c>Section:Member</c>).</summary>
+    private static ValidateOptionsResult Check(string section, Action validate)
     {
         try
         {
-            options.Validate();
+            validate();
             return ValidateOptionsResult.Success;
         }
         catch (System.ComponentModel.DataAnnotations.ValidationException ex)
         {
-            return Fail($"Serving:{ex.ValidationResult.MemberNames.FirstOrDefault()}: {ex.Message}");
+            if (ex.Message.StartsWith(section + ":", StringComparison.Ordinal) || ex.Message.StartsWith("Model:", StringComparison.Ordinal)) return Fail(ex.Message);
+            var member = ex.ValidationResult.MemberNames.FirstOrDefault();
+            return Fail(member is null ? $"{section}: {ex.Message}" : $"{section}:{member}: {ex.Message}");
         }
     }
 

@@ -29,13 +29,16 @@ public static class RunVerb
         using var host = builder.Build();
         try
         {
-            // Settings first (each .Value validates), then refuse to start without a model to serve, with one line
-            // naming the store (the worker checks again).
+            // Settings first (each .Value validates), so a bad one is one line naming its key. An empty model store is
+            // not an error: the worker serves naive forecasts and trains its first model (cold start).
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Ingest.KafkaOptions>>().Value;
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Sink.InfluxOptions>>().Value;
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Inference.ServingSettings>>().Value;
-            var store = host.Services.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
-            using (new Model.ModelStore(store.Directory).LoadCurrent()) { }
+            _ = host.Services.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Model.ModelSettings>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.TrainingSettings>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.LearningSettings>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.HistorySettings>>().Value;
             host.Run();
         }
         catch (OptionsValidationException ex)

@@ -27,7 +27,7 @@ public static class TrainVerb
             var series = SymbolSeries.FromTicks(ticks, model.Warmup);
             var result = TrainWithProgress(model, training, series);
             var store = new ModelStore(parse.GetValue(output)!.FullName);
-            var id = store.Add(result.Network, result.Calibration, Metadata(result, ticks, parse.GetValue(data)!.Name));
+            var id = store.Add(result.Network, result.Calibration, ModelMetadata.From(result, ticks, parse.GetValue(data)!.Name));
             var pruned = store.Prune(VerbConfiguration.KeepVersions(configuration));
             if (pruned.Count > 0) Console.WriteLine($"removed old versions {string.Join(", ", pruned)} (Model:KeepVersions)");
             Console.WriteLine($"{id} is now current in {store.Directory}: {series.Count} symbols, {ticks.Count} ticks, " +
@@ -64,24 +64,10 @@ public static class TrainVerb
     internal static ModelVersion Keep(TrainingResult result, IReadOnlyList<Tick> ticks, string source, string directory)
     {
         var store = new ModelStore(directory);
-        store.Add(result.Network, result.Calibration, Metadata(result, ticks, source));
+        store.Add(result.Network, result.Calibration, ModelMetadata.From(result, ticks, source));
         result.Network.Dispose();
         return store.LoadCurrent();
     }
-
-    internal static ModelMetadata Metadata(TrainingResult result, IReadOnlyList<Tick> ticks, string source) => new()
-    {
-        Version = "",
-        Source = source,
-        DataFrom = ticks.Count == 0 ? null : ticks.Min(t => t.Timestamp),
-        DataTo = ticks.Count == 0 ? null : ticks.Max(t => t.Timestamp),
-        Symbols = ticks.Select(t => t.Symbol).Distinct().Count(),
-        Ticks = ticks.Count,
-        Epochs = result.Epochs,
-        ValidationLoss = result.Validation.Loss,
-        ValidationRelMae = result.Validation.RelMae,
-        ValidationCoverage80 = result.Validation.Coverage80,
-    };
 
     internal static string Summary(ValidationSummary v) =>
         $"validation rel_mae {string.Join("/", v.RelMae.Select(x => x.ToString("F3")))}, coverage80 {string.Join("/", v.Coverage80.Select(x => x.ToString("F3")))} (horizons 1..{v.RelMae.Length})";

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
@@ -17,6 +18,9 @@ namespace StreamLstm.IntegrationTests.Worker;
 internal sealed class WorkerHarness : IDisposable
 {
     public static readonly ModelSettings Settings = new() { HiddenSize = 8, Layers = 1, Horizons = 2, Warmup = 5 };
+
+    /// <summary>Quick training for retraining tests: seconds on these data.</summary>
+    public static readonly TrainingSettings Training = new() { Epochs = 8, BatchSize = 64, Stride = 5, Seed = 1 };
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "streamlstm-it", Guid.NewGuid().ToString("N"));
 
@@ -56,6 +60,34 @@ internal sealed class WorkerHarness : IDisposable
     /// <summary>The model store the harness wrote.</summary>
     public string StoreDirectory => Path.Combine(_directory, "model");
 
+    /// <summary>A model store with no version yet (cold start).</summary>
+    public string EmptyStoreDirectory => Path.Combine(_directory, "empty-model");
+
+    /// <summary>Where the workers of <see cref="StartService"/> keep their tick history.</summary>
+    public string HistoryDirectory => Path.Combine(_directory, "history");
+
+    /// <summary>
+    /// Starts the whole worker (pipeline, history, retraining) over <paramref name="storeDirectory"/> (default: the
+    /// harness's store), as the hosted service runs it; it runs until <paramref name="stop"/> fires.
+    /// </summary>
+    public (ForecastingService Service, Task Running) StartService(CancellationToken stop, LearningSettings learning,
+        PipelineCounters? counters = null, string? storeDirectory = null)
+    {
+        counters ??= new PipelineCounters();
+        var options = new ForecastingOptions
+        {
+            Kafka = Kafka,
+            ModelDirectory = storeDirectory ?? StoreDirectory,
+            FollowInterval = TimeSpan.FromMilliseconds(200),
+            Model = Settings,
+            Training = Training,
+            Learning = learning,
+            History = new HistorySettings { Directory = HistoryDirectory },
+        };
+        var service = new ForecastingService(options, ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLoggerFactory.Instance, counters);
+        return (service, Task.Run(() => service.RunAsync(stop, TimeSpan.FromSeconds(20))));
+    }
+
     public KafkaOptions Kafka { get; }
     public InfluxOptions Influx { get; }
     public ModelVersion Model { get; }
@@ -94,6 +126,39 @@ internal sealed class WorkerHarness : IDisposable
                 prices[s] *= Math.Exp(0.01 * (random.NextDouble() - 0.5));
                 ticks.Add(new Tick(symbols[s], start.AddMinutes(t), Math.Round(prices[s], 6)));
             }
+        return ticks;
+    }
+
+    /// <summary>
+    /// Interleaved symbols whose returns follow an AR(1) with coefficient 0.6 (a model can learn to beat the last price
+    /// on them), one tick a minute each from <paramref name="start"/>; <paramref name="shuffled"/> poisons them: each
+    /// symbol's returns are shuffled in time, which keeps their scale and destroys what there was to learn. Prices
+    /// start at 100, or where <paramref name="continuing"/> left each symbol.
+    /// </summary>
+    public static List<Tick> Predictable(IReadOnlyList<string> symbols, int perSymbol, int seed, DateTime start, bool shuffled = false,
+        IReadOnlyList<Tick>? continuing = null)
+    {
+        var random = new Random(seed);
+        var series = new List<double[]>();
+        foreach (var symbol in symbols)
+        {
+            var returns = new double[perSymbol];
+            double r = 0;
+            for (int t = 0; t < perSymbol; t++)
+            {
+                double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
+                returns[t] = r = 0.6 * r + 0.002 * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            }
+            if (shuffled) random.Shuffle(returns);
+            var prices = new double[perSymbol];
+            double price = continuing?.Last(t => t.Symbol == symbol).Price ?? 100;
+            for (int t = 0; t < perSymbol; t++) prices[t] = Math.Round(price *= Math.Exp(returns[t]), 6);
+            series.Add(prices);
+        }
+        var ticks = new List<Tick>(symbols.Count * perSymbol);
+        for (int t = 0; t < perSymbol; t++)
+            for (int s = 0; s < symbols.Count; s++)
+                ticks.Add(new Tick(symbols[s], start.AddMinutes(t), series[s][t]));
         return ticks;
     }
 

@@ -1,5 +1,6 @@
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
@@ -181,4 +182,50 @@ public class TickProcessorTests
         batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(
             line => line.Split(' ')[0] + " " + line.Split(' ')[2],
             line => line.Split(' ')[1].Split(',').Select(f => double.Parse(f.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+
+    [Fact]
+    public void A_restarted_processor_re_warmed_from_history_forecasts_exactly_what_one_that_never_stopped_forecasts()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        using var dir = new TempDirectory();
+        var settings = new HistorySettings { Directory = dir.File("history") };
+        var ticks = Ingest(SyntheticTicks.Generate(3, 120, seed: 8));
+        var (before, after) = (ticks[..240], ticks[240..]);
+
+        var reference = new PointBatch();
+        new TickProcessor(model, new ServingSettings(), new PipelineCounters()).Process(ticks, reference);
+
+        using (var history = new TickHistory(settings, "ticks"))
+            new TickProcessor(model, new ServingSettings(), new PipelineCounters(), history, rewarmTicks: 10_000).Process(before, new PointBatch());
+        var counters = new PipelineCounters();
+        var resumed = new PointBatch();
+        using (var history = new TickHistory(settings, "ticks"))
+            new TickProcessor(model, new ServingSettings(), counters, history, rewarmTicks: 10_000).Process(after, resumed);
+
+        // Every point of the resumed part (forecasts of its first tick included) equals the uninterrupted run's.
+        var expected = reference.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= LineProtocol.Nanoseconds(after[0].Tick.Timestamp));
+        Assert.Equal(expected, resumed.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(3, counters.Rewarmed);
+        Assert.Contains(resumed.Lines.ToString().Split('\n'), l => l.StartsWith("forecast,") && l.EndsWith($" {LineProtocol.Nanoseconds(after[0].Tick.Timestamp)}"));
+    }
+
+    [Fact]
+    public void Ticks_delivered_again_after_a_crash_are_processed_again_not_taken_for_late_ones()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        using var dir = new TempDirectory();
+        var settings = new HistorySettings { Directory = dir.File("history") };
+        var ticks = Ingest(SyntheticTicks.Generate(2, 60, seed: 9));
+        using (var history = new TickHistory(settings, "ticks"))
+            new TickProcessor(model, new ServingSettings(), new PipelineCounters(), history).Process(ticks[..100], new PointBatch());
+        // The points of ticks 80..99 were never acknowledged: the consumer resumes at offset 80.
+        var counters = new PipelineCounters();
+        var batch = new PointBatch();
+        using (var history = new TickHistory(settings, "ticks"))
+            new TickProcessor(model, new ServingSettings(), counters, history).Process(ticks[80..], batch);
+        Assert.Equal(0, counters.Late);
+        Assert.Equal(40, batch.Lines.ToString().Split('\n').Count(l => l.StartsWith("price,")));
+        Assert.Equal(40 * 2, batch.Lines.ToString().Split('\n').Count(l => l.StartsWith("forecast,")));
+    }
 }

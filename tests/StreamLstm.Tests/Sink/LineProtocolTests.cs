@@ -34,4 +34,16 @@ public class LineProtocolTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => LineProtocol.Price(new StringBuilder(), "X", double.NaN, 0));
     }
+
+    [Fact]
+    public void A_model_event_carries_action_model_and_the_finite_figures_the_decision_was_made_on()
+    {
+        var line = new StringBuilder();
+        LineProtocol.ModelEvent(line, "promoted", "v4", 0.97, 0.99, 0.8, 7);
+        LineProtocol.ModelEvent(line, "rollback", "v3", 0.98, double.NaN, 0.81, 8);
+        LineProtocol.ModelEvent(line, "rejected", "challenger", double.NaN, double.NaN, double.NaN, 9);
+        Assert.Equal("model_event,action=promoted,model=v4 champion_rel_mae=0.99,coverage80=0.8,model_version=4,rel_mae=0.97 7\n" +
+                     "model_event,action=rollback,model=v3 coverage80=0.81,model_version=3,rel_mae=0.98 8\n" +
+                     "model_event,action=rejected,model=challenger model_version=0 9\n", line.ToString());
+    }
 }

@@ -181,13 +181,14 @@ public class VerbTests
     }
 
     [Fact]
-    public void Run_without_a_model_to_serve_is_a_one_line_error_naming_the_store()
+    public void Run_with_invalid_learning_or_history_settings_fails_at_start_naming_the_key()
     {
-        using var dir = new TempDirectory();
-        var store = dir.File("models");
-        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", $"--Model:Directory={store}"), $"model store '{store}' does not exist");
-        Directory.CreateDirectory(store);
-        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", $"--Model:Directory={store}"), "has no current version");
+        // (An empty or missing model store is not an error: the worker starts cold, serving naive forecasts.)
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Learning:Interval=00:00:00"), "Learning:Interval must be positive");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Learning:CoverageMin=0.9"), "Learning:CoverageMin (0.9) must not exceed Learning:CoverageMax (0.85)");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--History:MaxTicksPerSymbol=5"), "History:MaxTicksPerSymbol");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Model:HiddenSize=0"), "Model:HiddenSize");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Training:Epochs=0"), "Training:Epochs");
     }
 
     [Fact]

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using StreamLstm.Evaluation;
+using StreamLstm.Inference;
+using StreamLstm.Model;
+using TorchSharp;
+
+namespace StreamLstm.Learning;
+
+/// <summary>
+/// The worker's continuous learning, on a thread of its own beside the consume and forecast threads: on a schedule
+/// (<see cref="LearningSettings.Interval"/>), when the <see cref="DriftMonitor"/> signals, and at cold start as soon as the
+/// history holds enough ticks, it trains a challenger on the accumulated history except its most recent part, runs
+/// the challenger and the champion walk-forward over that held-out part with the backtest's code (the worker's
+/// per-tick path, skill gate and online calibration included), and promotes the challenger only when
+/// <see cref="PromotionPolicy"/> says so: it is then added to the store and made current, and the pipeline following
+/// the store swaps it in. A rejected challenger is not kept. Every decision is logged and reported as a
+/// <see cref="ModelEvent"/>. One retraining at a time; training uses <see cref="LearningSettings.Threads"/> threads.
+/// </summary>
+public sealed partial class RetrainingLoop
+{
+    private readonly LearningSettings _settings;
+    private readonly TrainingSettings _training;
+    private readonly ModelSettings _model;
+    private readonly ServingSettings _serving;
+    private readonly ModelStore _store;
+    private readonly TickHistory _history;
+    private readonly DriftMonitor? _drift;
+    private readonly Action<ModelEvent> _events;
+    private readonly ILogger _logger;
+    private readonly PromotionPolicy _policy;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly List<RetrainOutcome> _outcomes = [];
+    private readonly int _keepVersions;
+    private int _requested;
+
+    /// <param name="settings">Schedule, promotion rules, CPU bound.</param>
+    /// <param name="training">How challengers are trained (<c>Training:*</c>).</param>
+    /// <param name="model">The shape of a first model (later challengers take the champion's shape).</param>
+    /// <param name="serving">The serving adaptations the held-out evaluation runs with.</param>
+    /// <param name="store">Where promoted challengers go.</param>
+    /// <param name="history">The accumulated ticks.</param>
+    /// <param name="drift">Drift signals (null: schedule and cold start only).</param>
+    /// <param name="events">Receives every decision (the worker writes them to InfluxDB).</param>
+    /// <param name="logger">Where decisions are logged.</param>
+    /// <param name="keepVersions">Versions the store keeps after a promotion (<c>Model:KeepVersions</c>).</param>
+    public RetrainingLoop(LearningSettings settings, TrainingSettings training, ModelSettings model, ServingSettings serving,
+        ModelStore store, TickHistory history, DriftMonitor? drift, Action<ModelEvent> events, ILogger logger, int keepVersions = 5)
+    {
+        _keepVersions = keepVersions;
+        settings.Validate();
+        _settings = settings;
+        _training = training with { MaxDuration = training.MaxDuration is { } d && d < settings.MaxTrainingTime ? d : settings.MaxTrainingTime };
+        _model = model;
+        _serving = serving;
+        _store = store;
+        _history = history;
+        _drift = drift;
+        _events = events;
+        _logger = logger;
+        _policy = PromotionPolicy.From(settings);
+    }
+
+    /// <summary>Every retraining so far, oldest first (a copy).</summary>
+    public IReadOnlyList<RetrainOutcome> Outcomes
+    {
+        get { lock (_outcomes) return _outcomes.ToList(); }
+    }
+
+    /// <summary>Whether a retraining is running right now.</summary>
+    public bool Training { get; private set; }
+
+    /// <summary>Asks for a retraining as soon as the running one (if any) ends.</summary>
+    public void Request()
+    {
+        Interlocked.Exchange(ref _requested, 1);
+        _wake.Release();
+    }
+
+    /// <summary>Runs until <paramref name="stopping"/> fires, on a dedicated thread; a running training is cancelled.</summary>
+    public Task RunAsync(CancellationToken stopping)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Loop(stopping);
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "streamlstm-retraining",
+            Priority = ThreadPriority.BelowNormal,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Loop(CancellationToken stopping)
+    {
+        torch.set_num_threads(_settings.Threads);
+        var lastScheduled = Stopwatch.StartNew();
+        Stopwatch? sinceLast = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                _wake.Wait(_settings.CheckInterval, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            string? trigger = null;
+            if (Interlocked.Exchange(ref _requested, 0) == 1) trigger = "requested";
+            else if (_store.CurrentVersion is null) trigger = _history.Ticks >= _settings.MinTicks ? "first model" : null;
+            else if (lastScheduled.Elapsed >= _settings.Interval) trigger = "schedule";
+            if (_drift?.TakeSignal() is { } drift && trigger is null && (sinceLast is null || sinceLast.Elapsed >= _settings.DriftCooldown))
+                trigger = $"drift: {drift}";
+            if (trigger is null) continue;
+            if (trigger == "schedule") lastScheduled.Restart();
+            try
+            {
+                Training = true;
+                if (Retrain(trigger, stopping) is not null) sinceLast = Stopwatch.StartNew();
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogFailed(_logger, trigger, ex.Message, ex);
+            }
+            finally
+            {
+                Training = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One retraining now, on the calling thread: train, evaluate both, decide, promote or discard. Returns null (and
+    /// logs why) when the history is too short to train on.
+    /// </summary>
+    public RetrainOutcome? Retrain(string trigger, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var ticks = _history.Snapshot();
+        if (ticks.Count < _settings.MinTicks)
+        {
+            LogTooLittle(_logger, trigger, ticks.Count, _settings.MinTicks);
+            return null;
+        }
+        var championId = _store.CurrentVersion;
+        ModelVersion? champion = null;
+        try
+        {
+            if (championId is not null) champion = _store.Load(championId);
+        }
+        catch (ModelStoreException ex)
+        {
+            LogChampionUnloadable(_logger, championId!, ex.Message);
+        }
+        using (champion)
+        {
+            var settings = champion?.Settings ?? _model;
+            double trainFraction = 1 - _settings.HoldoutFraction;
+            LogStarted(_logger, trigger, ticks.Count, championId ?? NaiveModel.Id);
+            TrainingResult trained;
+            try
+            {
+                trained = new ModelTrainer(settings, _training).Train(Backtester.TrainingSeries(ticks, trainFraction, settings.Warmup), cancellationToken: cancellationToken);
+            }
+            catch (InvalidOperationException ex)
+            {
+                LogTooLittle(_logger, trigger, ticks.Count, _settings.MinTicks);
+                LogReason(_logger, ex.Message);
+                return null;
+            }
+            var metadata = ModelMetadata.From(trained, ticks, $"retraining ({trigger})");
+            using var challenger = new ModelVersion(trained.Network, new ModelConfiguration(settings, trained.Calibration), metadata with { Version = ModelEvent.Challenger });
+            var mine = Backtester.Run(ticks, challenger, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
+            double? championRelMae = champion is null ? null : Backtester.Run(ticks, champion, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall.RelMae;
+            var decision = _policy.Decide(mine.RelMae, mine.Coverage80, championRelMae);
+            string? version = null;
+            if (decision.Promote)
+            {
+                var holdout = new HoldoutEvaluation(mine.N, mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, championId ?? NaiveModel.Id);
+                version = _store.Add(trained.Network, trained.Calibration, metadata with { Holdout = holdout }, makeCurrent: false);
+                _store.SetCurrent(version, "promoted");
+                var pruned = _store.Prune(_keepVersions);
+                if (pruned.Count > 0) LogPruned(_logger, string.Join(", ", pruned));
+            }
+            var outcome = new RetrainOutcome(trigger, championId ?? NaiveModel.Id, version, ticks.Count, mine.N, mine.RelMae, championRelMae,
+                mine.Coverage80, decision, trained.Epochs, clock.Elapsed);
+            lock (_outcomes) _outcomes.Add(outcome);
+            if (decision.Promote)
+                LogPromoted(_logger, version!, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
+            else
+                LogRejected(_logger, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
+            _events(new ModelEvent(decision.Promote ? "promoted" : "rejected", version ?? ModelEvent.Challenger,
+                mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, _history.Newest ?? DateTime.UtcNow));
+            return outcome;
+        }
+    }
+
+    private static string Show(double? value) => value is { } v ? v.ToString("F4") : "n/a";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retraining ({Trigger}) on {Ticks} ticks of history; champion {Champion}")]
+    private static partial void LogStarted(ILogger logger, string trigger, int ticks, string champion);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Promoted {Version} over {Champion}: held-out rel_mae {RelMae} vs champion {ChampionRelMae}, coverage80 {Coverage:F3} on {Points} points, {Epochs} epochs, {Seconds:F1} s; {Reason}")]
+    private static partial void LogPromoted(ILogger logger, string version, string champion, string relMae, string championRelMae, double coverage, long points, int epochs, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rejected a challenger; {Champion} keeps serving: held-out rel_mae {RelMae} vs champion {ChampionRelMae}, coverage80 {Coverage:F3} on {Points} points, {Epochs} epochs, {Seconds:F1} s; {Reason}")]
+    private static partial void LogRejected(ILogger logger, string champion, string relMae, string championRelMae, double coverage, long points, int epochs, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Not retraining yet ({Trigger}): the history holds {Ticks} ticks, Learning:MinTicks is {MinTicks}")]
+    private static partial void LogTooLittle(ILogger logger, string trigger, int ticks, int minTicks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
+    private static partial void LogReason(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The current version {Version} cannot be loaded for comparison ({Reason}); the challenger is compared with naive")]
+    private static partial void LogChampionUnloadable(ILogger logger, string version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned versions {Versions}")]
+    private static partial void LogPruned(ILogger logger, string versions);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Retraining ({Trigger}) failed: {Reason}; the current model keeps serving")]
+    private static partial void LogFailed(ILogger logger, string trigger, string reason, Exception exception);
+}

@@ -1,0 +1,992 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Unicode;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.Learning;
+
+/// <summary>
+/// The worker's accumulated ticks per symbol: held in memory (a ring of at most
+/// <see cref="HistorySettings.MaxTicksPerSymbol"/> ticks per symbol, none older than the newest event time held minus
+/// <see cref="HistorySettings.MaxAge"/>) and mirrored to an append-only file per Kafka partition,
+/// <c>{Directory}/{topic}-{partition}.ticks</c>, so it survives restarts.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="Append"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/>, <see cref="Recent"/> and
+/// <see cref="Count"/> are called from one thread; <see cref="Snapshot"/>, <see cref="Ticks"/>, <see cref="Symbols"/>
+/// and <see cref="Newest"/> may be called from any other thread meanwhile.
+/// </para>
+/// <para>
+/// File format, little-endian: an 8-byte header, the ASCII bytes <c>SLTH</c> then the format version (2) as u32;
+/// then records <c>[u16 n][n bytes: UTF-8 symbol][i64 Kafka offset][i64 event time, UTC .NET ticks][f64 price][u32
+/// CRC-32C of the record's preceding bytes]</c>, 1 ≤ n ≤ 256. The offset lets a restarted worker drop the ticks it will
+/// consume again (those its points were not acknowledged for): see <see cref="Open"/>. Loading stops at the first record that is incomplete, fails its
+/// checksum or holds an invalid symbol, time or price, and truncates the file there (a crash mid-append tears at most
+/// the last records). A file without a valid header is renamed to <c>*.corrupt-&lt;utc&gt;</c> and the partition
+/// starts empty.
+/// </para>
+/// <para>
+/// Compaction: once a file holds more than twice the partition's live ticks plus 10,000 records, a background task
+/// writes the live ticks as of that moment to <c>*.compacting</c>, then copies the records appended to the old file
+/// since then and flushes it to disk; the next <see cref="Flush"/> copies the few appended after that, flushes the new file to disk and
+/// puts it in the old one's place: the old file is renamed to <c>*.old</c>, the new one to the file's name, and
+/// <c>*.old</c> is deleted in the background. Until then the old file stays complete and renames are atomic, so after a
+/// crash at any point the partition opens the old file (restoring <c>*.old</c> when the file itself is missing) or the
+/// new one; leftover <c>*.compacting</c> and <c>*.old</c> files are deleted.
+/// </para>
+/// </remarks>
+public sealed partial class TickHistory : IDisposable
+{
+    private const int HeaderSize = 8;
+    private const uint FormatVersion = 2;
+    private const int MaxSymbolBytes = 256;
+    private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
+    private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
+    private const int WriteBufferSize = 64 * 1024;
+    private const long CompactionSlack = 10_000;
+    private const long CatchUpBytes = 256 * 1024;
+    private const long NoTime = long.MinValue;
+    private const string CompactingSuffix = ".compacting";
+    private const string NewSuffix = ".new";
+    private const string OldSuffix = ".old";
+
+    private static ReadOnlySpan<byte> Magic => "SLTH"u8;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly HistorySettings _settings;
+    private readonly string _topic;
+    private readonly string _directory;
+    private readonly long _maxAge;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, Partition> _partitions = [];
+    private readonly Dictionary<string, SymbolEntry> _symbols = new(StringComparer.Ordinal);
+    private Partition? _last;
+    private long _newest = NoTime;
+    private long _held;
+    private long _nextOrder;
+    private long _sweptCutoff = NoTime;
+    private bool _appended;
+    private bool _disposed;
+
+    /// <summary>A history of the ticks of <paramref name="topic"/>; no partition is open yet.</summary>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The settings are invalid.</exception>
+    public TickHistory(HistorySettings settings, string topic, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        if (topic.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || topic is "." or "..")
+            throw new ArgumentException($"topic '{topic}' cannot be part of a file name", nameof(topic));
+        _settings = settings;
+        _topic = topic;
+        _directory = Path.GetFullPath(settings.Directory);
+        _maxAge = settings.MaxAge.Ticks;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Newest event time held (UTC), or null when nothing is held.</summary>
+    public DateTime? Newest
+    {
+        get
+        {
+            lock (_gate) return _newest == NoTime ? null : new DateTime(_newest, DateTimeKind.Utc);
+        }
+    }
+
+    /// <summary>Ticks held in memory. Ticks past the age bound may be counted until the next <see cref="Flush"/>.</summary>
+    public long Ticks
+    {
+        get
+        {
+            lock (_gate) return _held;
+        }
+    }
+
+    /// <summary>Symbols held in memory.</summary>
+    public int Symbols
+    {
+        get
+        {
+            lock (_gate) return _symbols.Count;
+        }
+    }
+
+    /// <summary>The open partitions, ascending.</summary>
+    public IReadOnlyCollection<int> OpenPartitions
+    {
+        get
+        {
+            lock (_gate) return [.. _partitions.Keys.Order()];
+        }
+    }
+
+    /// <summary>The history file of <paramref name="partition"/>.</summary>
+    public string FilePath(int partition) => Path.Combine(_directory, $"{_topic}-{partition}.ticks");
+
+    /// <summary>Whether <paramref name="partition"/> is open.</summary>
+    public bool IsOpen(int partition) => _partitions.ContainsKey(partition);
+
+    /// <summary>
+    /// Loads the partition's file into memory, applying both bounds, or starts it empty; does nothing when it is open.
+    /// Ticks recorded at <paramref name="fromOffset"/> or later are dropped (from the file too): the consumer resumes
+    /// there, so they are about to be processed, and appended, again. A torn or corrupt tail is truncated away and a
+    /// file without a valid header is set aside, both with a warning.
+    /// </summary>
+    public void Open(int partition, long fromOffset = long.MaxValue)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        if (_partitions.ContainsKey(partition)) return;
+        var p = Load(partition, fromOffset);
+        lock (_gate)
+        {
+            _partitions.Add(partition, p);
+            foreach (var ring in p.Rings) Register(ring);
+            _held += p.Live;
+            if (p.LoadedNewest > _newest) _newest = p.LoadedNewest;
+            long cutoff = Cutoff();
+            foreach (var ring in p.Rings) Trim(ring, cutoff);
+        }
+    }
+
+    /// <summary>Flushes the partition's appends to disk, closes its file (which stays) and drops its symbols from memory.</summary>
+    public void Close(int partition)
+    {
+        if (!_partitions.TryGetValue(partition, out var p)) return;
+        try
+        {
+            AbandonCompaction(p);
+            p.OldDeleted.Wait();
+            WriteBuffer(p);
+            p.File.Flush(flushToDisk: true);
+        }
+        finally
+        {
+            p.File.Dispose();
+            if (_last == p) _last = null;
+            lock (_gate)
+            {
+                _partitions.Remove(partition);
+                foreach (var ring in p.Rings) Unregister(ring);
+                _held -= p.Live;
+                _newest = NoTime;
+                foreach (var other in _partitions.Values)
+                {
+                    foreach (var ring in other.Rings)
+                    {
+                        if (ring.Count > 0 && ring.Last > _newest) _newest = ring.Last;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a tick of <paramref name="symbol"/> (opening the partition when it is not open) and queues its record for
+    /// the partition's file. A tick older than the symbol's newest held tick, or older than the age bound, is ignored.
+    /// </summary>
+    /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The price is not positive and finite.</exception>
+    public void Append(int partition, long offset, string symbol, DateTime timestamp, double price)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!double.IsFinite(price) || price <= 0)
+            throw new ArgumentOutOfRangeException(nameof(price), price, "a price is positive and finite");
+        var p = _last is { } last && last.Id == partition ? last : PartitionFor(partition);
+        long time = (timestamp.Kind == DateTimeKind.Local ? timestamp.ToUniversalTime() : timestamp).Ticks;
+        SymbolRing? ring;
+        lock (_gate)
+        {
+            if (time < Cutoff()) return;
+            if (!p.BySymbol.TryGetValue(symbol, out ring)) ring = AddRing(p, symbol);
+            else if (ring.Count > 0 && time < ring.Last) return;
+            if (time > _newest) _newest = time;
+            int dropped = ring.Add(offset, time, price);
+            p.Live += 1 - dropped;
+            _held += 1 - dropped;
+            if (ring.Oldest < Cutoff()) Trim(ring, Cutoff());
+        }
+        int size = RecordOverhead + ring.Utf8.Length;
+        if (WriteBufferSize - p.Buffered < size) WriteBuffer(p);
+        EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
+        p.Buffered += size;
+        p.Records++;
+        _appended = true;
+    }
+
+    /// <summary>
+    /// Hands the buffered appends of every open partition to the operating system, finishes or starts compactions,
+    /// and applies the age bound to every symbol. Cheap when nothing was appended since the last call.
+    /// </summary>
+    public void Flush()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var p in _partitions.Values)
+        {
+            WriteBuffer(p);
+            if (p.Compaction is { Task.IsCompleted: true }) FinishCompaction(p);
+            else if (p.Compaction is null && p.Records > 2 * p.Live + CompactionSlack && p.Records >= p.RetryCompactionAt) StartCompaction(p);
+        }
+        if (!_appended) return;
+        _appended = false;
+        lock (_gate)
+        {
+            long cutoff = Cutoff();
+            if (cutoff <= _sweptCutoff) return;
+            _sweptCutoff = cutoff;
+            foreach (var p in _partitions.Values)
+            {
+                foreach (var ring in p.Rings) Trim(ring, cutoff);
+                if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(RemoveIfEmpty);
+            }
+        }
+    }
+
+    /// <summary>The symbol's last <paramref name="count"/> held ticks, oldest first; empty when the symbol is unknown.</summary>
+    public IReadOnlyList<Tick> Recent(string symbol, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var ticks = new List<Tick>();
+        lock (_gate)
+        {
+            if (count == 0 || !_symbols.TryGetValue(symbol, out var entry)) return [];
+            long cutoff = Cutoff();
+            foreach (var ring in entry.Rings) CopyHeld(ring, cutoff, count, ticks);
+            if (entry.Rings.Count == 1) return ticks;
+        }
+        return ticks.OrderBy(t => t.Timestamp).TakeLast(count).ToList();
+    }
+
+    /// <summary>Ticks held of <paramref name="symbol"/>; 0 when it is unknown.</summary>
+    public int Count(string symbol)
+    {
+        lock (_gate)
+        {
+            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
+            long cutoff = Cutoff();
+            int count = 0;
+            foreach (var ring in entry.Rings)
+            {
+                Trim(ring, cutoff);
+                count += ring.Count;
+            }
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// Every held tick of every open partition within both bounds, grouped by symbol (symbols in order of first
+    /// appearance), each symbol's ticks in time order. Safe to call while another thread appends: each symbol is copied
+    /// at one instant, symbols one after another.
+    /// </summary>
+    public List<Tick> Snapshot()
+    {
+        SymbolRing[][] groups;
+        long held;
+        lock (_gate)
+        {
+            held = _held;
+            groups = [.. _symbols.Values.OrderBy(e => e.Order).Select(e => e.Rings.ToArray())];
+        }
+        var ticks = new List<Tick>((int)Math.Min(held + held / 32 + 1024, Array.MaxLength));
+        var offsets = new long[64];
+        var times = new long[64];
+        var prices = new double[64];
+        foreach (var rings in groups)
+        {
+            int start = ticks.Count;
+            foreach (var ring in rings)
+            {
+                // Copied under the lock as raw values and turned into ticks outside it, so Append waits for one
+                // symbol's copy at most.
+                int n;
+                lock (_gate)
+                {
+                    if (ring.Removed) continue;
+                    Trim(ring, Cutoff());
+                    n = ring.Count;
+                    if (times.Length < n)
+                    {
+                        times = new long[Math.Max(n, times.Length * 2)];
+                        prices = new double[times.Length];
+                        offsets = new long[times.Length];
+                    }
+                    ring.CopyOldest(n, offsets, times, prices);
+                }
+                int at = ticks.Count;
+                CollectionsMarshal.SetCount(ticks, at + n);
+                var into = CollectionsMarshal.AsSpan(ticks)[at..];
+                for (int i = 0; i < n; i++) into[i] = new Tick(ring.Symbol, new DateTime(times[i], DateTimeKind.Utc), prices[i]);
+            }
+            if (rings.Length > 1)
+            {
+                var merged = ticks.GetRange(start, ticks.Count - start).OrderBy(t => t.Timestamp).ToList();
+                ticks.RemoveRange(start, merged.Count);
+                ticks.AddRange(merged);
+            }
+        }
+        return ticks;
+    }
+
+    /// <summary>Flushes and closes every open partition.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        foreach (var partition in _partitions.Keys.ToArray()) Close(partition);
+        _disposed = true;
+    }
+
+    /// <summary>Invoked on the compaction task after the live ticks are written, before the old file's new records are copied.</summary>
+    internal Action? CompactionWritten { get; set; }
+
+    /// <summary>The partition's running compaction, or a completed task when there is none.</summary>
+    internal Task CompactionTask(int partition) =>
+        _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Task : Task.CompletedTask;
+
+    private long Cutoff() => _newest == NoTime ? NoTime : _newest - _maxAge;
+
+    private Partition PartitionFor(int partition)
+    {
+        if (!_partitions.TryGetValue(partition, out var p))
+        {
+            Open(partition);
+            p = _partitions[partition];
+        }
+        _last = p;
+        return p;
+    }
+
+    private SymbolRing AddRing(Partition p, string symbol)
+    {
+        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
+        byte[] utf8;
+        try
+        {
+            utf8 = StrictUtf8.GetBytes(symbol);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
+        }
+        var ring = p.AddRing(symbol, utf8, _settings.MaxTicksPerSymbol);
+        Register(ring);
+        return ring;
+    }
+
+    private void Register(SymbolRing ring)
+    {
+        if (!_symbols.TryGetValue(ring.Symbol, out var entry))
+            _symbols.Add(ring.Symbol, entry = new SymbolEntry(_nextOrder++));
+        entry.Rings.Add(ring);
+    }
+
+    private void Unregister(SymbolRing ring)
+    {
+        ring.Removed = true;
+        var entry = _symbols[ring.Symbol];
+        entry.Rings.Remove(ring);
+        if (entry.Rings.Count == 0) _symbols.Remove(ring.Symbol);
+    }
+
+    private bool RemoveIfEmpty(SymbolRing ring)
+    {
+        if (ring.Count > 0) return false;
+        ring.Owner.BySymbol.Remove(ring.Symbol);
+        Unregister(ring);
+        return true;
+    }
+
+    private void Trim(SymbolRing ring, long cutoff)
+    {
+        int dropped = ring.DropBefore(cutoff);
+        ring.Owner.Live -= dropped;
+        _held -= dropped;
+    }
+
+    private void CopyHeld(SymbolRing ring, long cutoff, int most, List<Tick> into)
+    {
+        if (ring.Removed) return;
+        Trim(ring, cutoff);
+        for (int age = Math.Max(0, ring.Count - most); age < ring.Count; age++)
+            into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
+    }
+
+    private void WriteBuffer(Partition p)
+    {
+        if (p.Buffered == 0) return;
+        try
+        {
+            p.File.Write(p.Buffer, 0, p.Buffered);
+        }
+        catch
+        {
+            // A partial write would leave a torn record in the middle of the file once the buffer is written again.
+            try { p.File.SetLength(p.Length); p.File.Position = p.Length; }
+            catch (IOException) { }
+            throw;
+        }
+        Volatile.Write(ref p.Length, p.Length + p.Buffered);
+        p.Buffered = 0;
+    }
+
+    private Partition Load(int partition, long fromOffset)
+    {
+        System.IO.Directory.CreateDirectory(_directory);
+        var path = FilePath(partition);
+        if (File.Exists(path + OldSuffix))
+        {
+            if (File.Exists(path)) TryDelete(path + OldSuffix);
+            else File.Move(path + OldSuffix, path);
+        }
+        TryDelete(path + CompactingSuffix);
+        TryDelete(path + NewSuffix);
+        if (File.Exists(path))
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+            try
+            {
+                if (ReadHeader(stream) is { } problem)
+                {
+                    stream.Dispose();
+                    var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
+                    File.Move(path, aside);
+                    LogSetAside(_logger, path, problem, aside);
+                }
+                else
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var p = new Partition(partition, path, stream);
+                    var (end, replayed) = ReadRecords(p, fromOffset);
+                    if (end < stream.Length)
+                    {
+                        LogTruncated(_logger, path, stream.Length - end);
+                        stream.SetLength(end);
+                    }
+                    stream.Position = end;
+                    p.Length = end;
+                    if (replayed > 0)
+                    {
+                        Rewrite(p);
+                        LogRewound(_logger, path, replayed, fromOffset);
+                    }
+                    LogLoaded(_logger, path, p.Live, p.Rings.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    return p;
+                }
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+        }
+        CreateEmpty(path);
+        return new Partition(partition, path, OpenForAppend(path)) { Length = HeaderSize };
+    }
+
+    /// <summary>
+    /// Replaces the partition's file with one holding exactly its ticks in memory (written aside, flushed to disk,
+    /// renamed into place): after a restart that dropped ticks the consumer will deliver again.
+    /// </summary>
+    private void Rewrite(Partition p)
+    {
+        var temp = p.Path + NewSuffix;
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            var buffer = new byte[1 << 20];
+            WriteHeader(buffer);
+            int used = HeaderSize;
+            long records = 0;
+            var offsets = new long[64];
+            var times = new long[64];
+            var prices = new double[64];
+            foreach (var ring in p.Rings)
+            {
+                int n = ring.Count;
+                if (times.Length < n) (offsets, times, prices) = (new long[n], new long[n], new double[n]);
+                ring.CopyOldest(n, offsets, times, prices);
+                for (int j = 0; j < n; j++)
+                {
+                    if (buffer.Length - used < MaxRecordSize)
+                    {
+                        stream.Write(buffer, 0, used);
+                        used = 0;
+                    }
+                    used += EncodeRecord(buffer.AsSpan(used), ring.Utf8, offsets[j], times[j], prices[j]);
+                }
+                records += n;
+            }
+            stream.Write(buffer, 0, used);
+            stream.Flush(flushToDisk: true);
+            p.Records = records;
+        }
+        p.File.Dispose();
+        File.Move(temp, p.Path, overwrite: true);
+        p.File = OpenForAppend(p.Path);
+        p.Length = p.File.Length;
+    }
+
+    private static string? ReadHeader(FileStream stream)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
+            return $"{stream.Length} bytes, shorter than the header";
+        if (!header[..4].SequenceEqual(Magic))
+            return "not a tick history file";
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        return version == FormatVersion ? null : $"format version {version}, not {FormatVersion}";
+    }
+
+    /// <summary>
+    /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
+    /// or later; returns where the bad one starts and how many were skipped.
+    /// </summary>
+    private (long End, long Skipped) ReadRecords(Partition p, long fromOffset)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
+            Span<char> chars = stackalloc char[MaxSymbolBytes];
+            long valid = HeaderSize, skipped = 0;
+            int pos = 0, end = 0;
+            bool eof = false;
+            SymbolRing? previous = null;
+            while (true)
+            {
+                if (end - pos < MaxRecordSize && !eof)
+                {
+                    buffer.AsSpan(pos, end - pos).CopyTo(buffer);
+                    end -= pos;
+                    pos = 0;
+                    int read = p.File.ReadAtLeast(buffer.AsSpan(end), buffer.Length - end, throwOnEndOfStream: false);
+                    eof = read < buffer.Length - end;
+                    end += read;
+                }
+                var data = buffer.AsSpan(pos, end - pos);
+                if (!TryReadRecord(data, out int size, out long offset, out long time, out double price)) return (valid, skipped);
+                var utf8 = data.Slice(2, size - RecordOverhead);
+                SymbolRing? ring = previous;
+                if (ring is null || !utf8.SequenceEqual(ring.Utf8))
+                {
+                    if (Utf8.ToUtf16(utf8, chars, out _, out int length, replaceInvalidSequences: false) != OperationStatus.Done)
+                        return (valid, skipped);
+                    if (!lookup.TryGetValue(chars[..length], out ring))
+                    {
+                        var symbol = new string(chars[..length]);
+                        if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
+                        ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
+                    }
+                    previous = ring;
+                }
+                if (offset >= fromOffset)
+                {
+                    skipped++;
+                }
+                else if (ring.Count == 0 || time >= ring.Last)
+                {
+                    p.Live += 1 - ring.Add(offset, time, price);
+                    if (time > p.LoadedNewest) p.LoadedNewest = time;
+                }
+                p.Records++;
+                pos += size;
+                valid += size;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
+    {
+        size = 0;
+        offset = 0;
+        time = 0;
+        price = 0;
+        if (data.Length < 2) return false;
+        int n = BinaryPrimitives.ReadUInt16LittleEndian(data);
+        if (n is 0 or > MaxSymbolBytes || data.Length < n + RecordOverhead) return false;
+        size = n + RecordOverhead;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(data[(size - 4)..]) != Checksum(data[..(size - 4)])) return false;
+        offset = BinaryPrimitives.ReadInt64LittleEndian(data[(2 + n)..]);
+        time = BinaryPrimitives.ReadInt64LittleEndian(data[(10 + n)..]);
+        price = BinaryPrimitives.ReadDoubleLittleEndian(data[(18 + n)..]);
+        return time >= 0 && time <= DateTime.MaxValue.Ticks && double.IsFinite(price) && price > 0;
+    }
+
+    private static int EncodeRecord(Span<byte> into, byte[] utf8, long offset, long time, double price)
+    {
+        int n = utf8.Length;
+        BinaryPrimitives.WriteUInt16LittleEndian(into, (ushort)n);
+        utf8.CopyTo(into[2..]);
+        BinaryPrimitives.WriteInt64LittleEndian(into[(2 + n)..], offset);
+        BinaryPrimitives.WriteInt64LittleEndian(into[(10 + n)..], time);
+        BinaryPrimitives.WriteDoubleLittleEndian(into[(18 + n)..], price);
+        BinaryPrimitives.WriteUInt32LittleEndian(into[(26 + n)..], Checksum(into[..(26 + n)]));
+        return n + RecordOverhead;
+    }
+
+    private static uint Checksum(ReadOnlySpan<byte> data)
+    {
+        uint crc = ~0u;
+        for (; data.Length >= 8; data = data[8..])
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+        foreach (var b in data) crc = BitOperations.Crc32C(crc, b);
+        return ~crc;
+    }
+
+    private static void WriteHeader(Span<byte> into)
+    {
+        Magic.CopyTo(into);
+        BinaryPrimitives.WriteUInt32LittleEndian(into[4..], FormatVersion);
+    }
+
+    private static void CreateEmpty(string path)
+    {
+        var temp = path + NewSuffix;
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            Span<byte> header = stackalloc byte[HeaderSize];
+            WriteHeader(header);
+            stream.Write(header);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: false);
+    }
+
+    private static FileStream OpenForAppend(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        stream.Seek(0, SeekOrigin.End);
+        return stream;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+    }
+
+    private void StartCompaction(Partition p)
+    {
+        var rings = p.Rings.ToArray();
+        var marks = new long[rings.Length];
+        for (int i = 0; i < rings.Length; i++) marks[i] = rings[i].Appended;
+        var compaction = new Compaction(p.Path + CompactingSuffix, p.Length, p.Records, rings, marks);
+        compaction.Task = Task.Run(() => WriteCompacted(p, compaction), compaction.Cancel.Token);
+        p.Compaction = compaction;
+    }
+
+    /// <summary>
+    /// Writes the ticks each ring held when the compaction started and still holds, then the old file's records
+    /// appended since; returns how far the old file was copied and how many live ticks were written.
+    /// </summary>
+    private (long CopiedTo, long Written) WriteCompacted(Partition p, Compaction c)
+    {
+        var token = c.Cancel.Token;
+        using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var buffer = new byte[1 << 20];
+        WriteHeader(buffer);
+        int used = HeaderSize;
+        long written = 0;
+        var offsets = new long[64];
+        var times = new long[64];
+        var prices = new double[64];
+        for (int i = 0; i < c.Rings.Length; i++)
+        {
+            token.ThrowIfCancellationRequested();
+            var ring = c.Rings[i];
+            int n;
+            lock (_gate)
+            {
+                if (ring.Removed) continue;
+                n = (int)Math.Max(0, ring.Count - (ring.Appended - c.Marks[i]));
+                if (times.Length < n)
+                {
+                    times = new long[Math.Max(n, times.Length * 2)];
+                    prices = new double[times.Length];
+                    offsets = new long[times.Length];
+                }
+                ring.CopyOldest(n, offsets, times, prices);
+            }
+            for (int j = 0; j < n; j++)
+            {
+                if (buffer.Length - used < MaxRecordSize)
+                {
+                    temp.Write(buffer, 0, used);
+                    used = 0;
+                }
+                used += EncodeRecord(buffer.AsSpan(used), ring.Utf8, offsets[j], times[j], prices[j]);
+            }
+            written += n;
+        }
+        temp.Write(buffer, 0, used);
+        CompactionWritten?.Invoke();
+        // Records keep arriving while the new file is written and flushed to disk; catching up until few remain
+        // leaves FinishCompaction, on the appending thread, little to copy and flush.
+        long copiedTo = c.StartLength;
+        for (int round = 0; round < 8; round++)
+        {
+            long target = Volatile.Read(ref p.Length);
+            CopyRange(p.Path, copiedTo, target, temp, token);
+            copiedTo = target;
+            temp.Flush(flushToDisk: true);
+            if (Volatile.Read(ref p.Length) - copiedTo <= CatchUpBytes) break;
+        }
+        return (copiedTo, written);
+    }
+
+    private void FinishCompaction(Partition p)
+    {
+        var c = p.Compaction!;
+        p.Compaction = null;
+        c.Cancel.Dispose();
+        long before = p.Records;
+        try
+        {
+            var (copiedTo, written) = c.Task.GetAwaiter().GetResult();
+            using (var temp = new FileStream(c.TempPath, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                temp.Seek(0, SeekOrigin.End);
+                CopyRange(p.Path, copiedTo, p.Length, temp, CancellationToken.None);
+                temp.Flush(flushToDisk: true);
+            }
+            // Renaming over the old file would free its blocks on this thread (tens of ms for hundreds of MB): it is
+            // renamed aside instead and deleted in the background. Open restores it should a crash come in between.
+            var old = p.Path + OldSuffix;
+            p.OldDeleted.Wait();
+            p.File.Dispose();
+            try
+            {
+                File.Move(p.Path, old, overwrite: true);
+                try
+                {
+                    File.Move(c.TempPath, p.Path);
+                }
+                catch
+                {
+                    File.Move(old, p.Path);
+                    throw;
+                }
+                p.Records = written + (p.Records - c.StartRecords);
+                p.OldDeleted = Task.Run(() => TryDelete(old));
+            }
+            finally
+            {
+                p.File = OpenForAppend(p.Path);
+                Volatile.Write(ref p.Length, p.File.Length);
+            }
+            LogCompacted(_logger, p.Path, before, p.Records, Stopwatch.GetElapsedTime(c.Started).TotalMilliseconds);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            TryDelete(c.TempPath);
+            p.RetryCompactionAt = p.Records + p.Live + CompactionSlack;
+            LogCompactionFailed(_logger, p.Path, ex.Message);
+        }
+    }
+
+    private void AbandonCompaction(Partition p)
+    {
+        if (p.Compaction is not { } c) return;
+        p.Compaction = null;
+        c.Cancel.Cancel();
+        try { c.Task.Wait(); }
+        catch (AggregateException) { }
+        c.Cancel.Dispose();
+        TryDelete(c.TempPath);
+    }
+
+    private static void CopyRange(string path, long from, long to, FileStream into, CancellationToken token)
+    {
+        if (to <= from) return;
+        using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        source.Position = from;
+        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            for (long left = to - from; left > 0;)
+            {
+                token.ThrowIfCancellationRequested();
+                int read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (read == 0) throw new IOException($"{path} ended {left} bytes early while it was being compacted");
+                into.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private sealed class Partition(int id, string path, FileStream file)
+    {
+        public readonly int Id = id;
+        public readonly string Path = path;
+        public readonly Dictionary<string, SymbolRing> BySymbol = new(StringComparer.Ordinal);
+        public readonly List<SymbolRing> Rings = [];
+        public readonly byte[] Buffer = new byte[WriteBufferSize];
+        public FileStream File = file;
+        public int Buffered;
+        public long Length;
+        public long Records;
+        public long Live;
+        public long LoadedNewest = NoTime;
+        public long RetryCompactionAt;
+        public Task OldDeleted = Task.CompletedTask;
+        public Compaction? Compaction;
+
+        public SymbolRing AddRing(string symbol, byte[] utf8, int capacity)
+        {
+            var ring = new SymbolRing(this, symbol, utf8, capacity);
+            BySymbol.Add(symbol, ring);
+            Rings.Add(ring);
+            return ring;
+        }
+    }
+
+    private sealed class SymbolEntry(long order)
+    {
+        public readonly long Order = order;
+        public readonly List<SymbolRing> Rings = new(1);
+    }
+
+    private sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
+    {
+        public readonly string TempPath = tempPath;
+        public readonly long StartLength = startLength;
+        public readonly long StartRecords = startRecords;
+        public readonly SymbolRing[] Rings = rings;
+        public readonly long[] Marks = marks;
+        public readonly long Started = Stopwatch.GetTimestamp();
+        public readonly CancellationTokenSource Cancel = new();
+        public Task<(long CopiedTo, long Written)> Task = null!;
+    }
+
+    /// <summary>One symbol's ticks in one partition, oldest first, growing up to its capacity.</summary>
+    private sealed class SymbolRing(Partition owner, string symbol, byte[] utf8, int capacity)
+    {
+        public readonly Partition Owner = owner;
+        public readonly string Symbol = symbol;
+        public readonly byte[] Utf8 = utf8;
+        private long[] _offsets = new long[Math.Min(capacity, 16)];
+        private long[] _times = new long[Math.Min(capacity, 16)];
+        private double[] _prices = new double[Math.Min(capacity, 16)];
+        private int _head;
+
+        public int Count { get; private set; }
+
+        /// <summary>Ticks ever added, so a compaction can tell the ticks it must copy from those appended after it started.</summary>
+        public long Appended { get; private set; }
+
+        public bool Removed { get; set; }
+
+        public long Last => TimeAt(Count - 1);
+
+        public long Oldest => _times[_head];
+
+        public long TimeAt(int age) => _times[Slot(age)];
+
+        public double PriceAt(int age) => _prices[Slot(age)];
+
+        /// <summary>Adds a tick; returns 1 when the oldest was dropped to make room, else 0.</summary>
+        public int Add(long offset, long time, double price)
+        {
+            Appended++;
+            if (Count == _times.Length)
+            {
+                if (Count == capacity)
+                {
+                    _offsets[_head] = offset;
+                    _times[_head] = time;
+                    _prices[_head] = price;
+                    _head = _head + 1 == _times.Length ? 0 : _head + 1;
+                    return 1;
+                }
+                Grow();
+            }
+            int slot = Slot(Count);
+            _offsets[slot] = offset;
+            _times[slot] = time;
+            _prices[slot] = price;
+            Count++;
+            return 0;
+        }
+
+        /// <summary>Drops the ticks older than <paramref name="cutoff"/>; returns how many.</summary>
+        public int DropBefore(long cutoff)
+        {
+            int dropped = 0;
+            while (Count > 0 && _times[_head] < cutoff)
+            {
+                _head = _head + 1 == _times.Length ? 0 : _head + 1;
+                Count--;
+                dropped++;
+            }
+            return dropped;
+        }
+
+        public void CopyOldest(int n, long[] offsets, long[] times, double[] prices)
+        {
+            for (int age = 0; age < n; age++)
+            {
+                int slot = Slot(age);
+                offsets[age] = _offsets[slot];
+                times[age] = _times[slot];
+                prices[age] = _prices[slot];
+            }
+        }
+
+        private int Slot(int age)
+        {
+            int slot = _head + age;
+            return slot >= _times.Length ? slot - _times.Length : slot;
+        }
+
+        private void Grow()
+        {
+            int length = (int)Math.Min(capacity, _times.Length * 2L);
+            var offsets = new long[length];
+            var times = new long[length];
+            var prices = new double[length];
+            for (int age = 0; age < Count; age++)
+            {
+                offsets[age] = _offsets[Slot(age)];
+                times[age] = TimeAt(age);
+                prices[age] = PriceAt(age);
+            }
+            _offsets = offsets;
+            _times = times;
+            _prices = prices;
+            _head = 0;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks of {Symbols} symbols loaded in {Milliseconds:F0} ms")]
+    private static partial void LogLoaded(ILogger logger, string file, long ticks, int symbols, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File}: {Bytes} bytes after the last complete record truncated (torn or corrupt tail)")]
+    private static partial void LogTruncated(ILogger logger, string file, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} has no valid header ({Reason}); set aside as {Aside}, the partition starts empty")]
+    private static partial void LogSetAside(ILogger logger, string file, string reason, string aside);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks recorded at offset {Offset} or later dropped; the consumer resumes there and delivers them again")]
+    private static partial void LogRewound(ILogger logger, string file, long ticks, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File} compacted from {Before} to {After} records in {Milliseconds:F0} ms")]
+    private static partial void LogCompacted(ILogger logger, string file, long before, long after, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} not compacted ({Reason}); appending to the current file")]
+    private static partial void LogCompactionFailed(ILogger logger, string file, string reason);
+}

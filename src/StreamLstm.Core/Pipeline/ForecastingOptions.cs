@@ -1,0 +1,37 @@
+using StreamLstm.Inference;
+using StreamLstm.Ingest;
+using StreamLstm.Learning;
+using StreamLstm.Model;
+
+namespace StreamLstm.Pipeline;
+
+/// <summary>Everything <see cref="ForecastingService"/> needs besides its sink.</summary>
+public sealed record ForecastingOptions
+{
+    /// <summary>The feed.</summary>
+    public required KafkaOptions Kafka { get; init; }
+
+    /// <summary>The model store (<c>Model:Directory</c>).</summary>
+    public required string ModelDirectory { get; init; }
+
+    /// <summary>How often the store is checked for a new current version. Default 2 s.</summary>
+    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Versions the store keeps after a promotion (<c>Model:KeepVersions</c>). Default 5.</summary>
+    public int KeepVersions { get; init; } = 5;
+
+    /// <summary>The shape of the first model trained from an empty store (<c>Model:*</c>).</summary>
+    public ModelSettings Model { get; init; } = new();
+
+    /// <summary>Online calibration and skill gate (<c>Serving:*</c>).</summary>
+    public ServingSettings Serving { get; init; } = new();
+
+    /// <summary>How challengers are trained (<c>Training:*</c>).</summary>
+    public TrainingSettings Training { get; init; } = new();
+
+    /// <summary>Retraining schedule, drift and promotion rules (<c>Learning:*</c>).</summary>
+    public LearningSettings Learning { get; init; } = new();
+
+    /// <summary>Where ticks are accumulated (<c>History:*</c>).</summary>
+    public HistorySettings History { get; init; } = new();
+}

@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging;
+using StreamLstm.Ingest;
+using StreamLstm.Learning;
+using StreamLstm.Model;
+using StreamLstm.Sink;
+
+namespace StreamLstm.Pipeline;
+
+/// <summary>
+/// The whole worker: the <see cref="StreamingPipeline"/> serving the store's current version (or, with an empty store,
+/// the <see cref="NaiveModel"/>: cold start) and following it, the <see cref="TickHistory"/> every accepted tick is kept
+/// in, and, unless <c>Learning:Enabled</c> is false, the <see cref="RetrainingLoop"/> that trains challengers on that
+/// history and promotes the better ones into the store, from where the pipeline swaps them in.
+/// </summary>
+public sealed partial class ForecastingService : IDisposable
+{
+    private readonly ForecastingOptions _options;
+    private readonly ILogger _logger;
+    private readonly ModelVersion _model;
+    private readonly TickHistory _history;
+
+    /// <param name="options">Feed, store, settings.</param>
+    /// <param name="sinkFactory">Makes the sink from the acknowledge callback of the Kafka source.</param>
+    /// <param name="loggers">Where everything logs.</param>
+    /// <param name="counters">Running totals (null: the service's own).</param>
+    /// <param name="latencyObserver">Each tick's hand-over-to-serialized latency in ms (benchmarks; null: none).</param>
+    public ForecastingService(ForecastingOptions options, Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory,
+        ILoggerFactory loggers, PipelineCounters? counters = null, Action<double>? latencyObserver = null)
+    {
+        options.Learning.Validate();
+        options.History.Validate();
+        _options = options;
+        _logger = loggers.CreateLogger<ForecastingService>();
+        var store = new ModelStore(options.ModelDirectory);
+        _model = LoadServingModel(store);
+        _history = new TickHistory(options.History, options.Kafka.Topic, loggers.CreateLogger<TickHistory>());
+        var drift = options.Learning.Enabled ? new DriftMonitor(options.Learning.DriftDelta, options.Learning.DriftThreshold) : null;
+        Pipeline = new StreamingPipeline(options.Kafka, _model, options.Serving, sinkFactory, loggers.CreateLogger<StreamingPipeline>(), counters)
+        {
+            Follow = store,
+            FollowInterval = options.FollowInterval,
+            History = _history,
+            RewarmTicks = options.History.RewarmTicks,
+            Drift = drift,
+            LatencyObserver = latencyObserver,
+        };
+        if (options.Learning.Enabled)
+        {
+            Retraining = new RetrainingLoop(options.Learning, options.Training, options.Model, options.Serving, new ModelStore(options.ModelDirectory),
+                _history, drift, Pipeline.Report, loggers.CreateLogger<RetrainingLoop>(), options.KeepVersions);
+        }
+    }
+
+    /// <summary>The streaming pipeline (counters, serving model, live score).</summary>
+    public StreamingPipeline Pipeline { get; }
+
+    /// <summary>The retraining loop; null when <c>Learning:Enabled</c> is false.</summary>
+    public RetrainingLoop? Retraining { get; }
+
+    /// <summary>The accumulated ticks.</summary>
+    public TickHistory History => _history;
+
+    /// <summary>Runs until <paramref name="stopping"/> fires, then stops the retraining and shuts the pipeline down gracefully.</summary>
+    public async Task RunAsync(CancellationToken stopping, TimeSpan? shutdownTimeout = null)
+    {
+        var learning = Retraining?.RunAsync(stopping) ?? Task.CompletedTask;
+        try
+        {
+            await Pipeline.RunAsync(stopping, shutdownTimeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            await learning.ConfigureAwait(false);
+            _history.Flush();
+        }
+    }
+
+    private ModelVersion LoadServingModel(ModelStore store)
+    {
+        if (store.CurrentVersion is null)
+        {
+            LogColdStart(_logger, store.Directory, _options.Learning.Enabled ? $"the first model is trained once the history holds {_options.Learning.MinTicks} ticks" : "Learning:Enabled is false, so none will be trained here");
+            return NaiveModel.Create(_options.Model);
+        }
+        try
+        {
+            return store.LoadCurrent();
+        }
+        catch (ModelStoreException ex)
+        {
+            LogUnloadable(_logger, ex.Message);
+            return NaiveModel.Create(_options.Model);
+        }
+    }
+
+    public void Dispose()
+    {
+        _history.Dispose();
+        _model.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model store {Store} has no current version: serving naive forecasts (model=naive); {Plan}")]
+    private static partial void LogColdStart(ILogger logger, string store, string plan);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The current model cannot be served ({Reason}); serving naive forecasts (model=naive) until a version that loads is made current")]
+    private static partial void LogUnloadable(ILogger logger, string reason);
+}

@@ -1,0 +1,229 @@
+using System.Globalization;
+using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Learning;
+using StreamLstm.Model;
+using StreamLstm.Pipeline;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.IntegrationTests.Worker;
+
+/// <summary>
+/// The whole worker (pipeline, tick history, retraining) against the broker and the InfluxDB server: cold start, a
+/// scheduled retrain that promotes, a poisoned challenger that is rejected, a rollback, a restart with no warm-up gap.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture influx)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private static readonly DateTime Start = new(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly string[] Symbols = ["P1", "P2", "P3"];
+
+    /// <summary>Retraining only when asked, or at cold start, looking for work every 100 ms.</summary>
+    private static LearningSettings OnDemand(int minTicks = 1_500) =>
+        new() { Interval = TimeSpan.FromHours(1), CheckInterval = TimeSpan.FromMilliseconds(100), MinTicks = minTicks };
+
+    [Fact]
+    public async Task A_worker_started_on_an_empty_store_serves_naive_forecasts_then_trains_and_promotes_its_first_model()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("cold"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var first = WorkerHarness.Predictable(Symbols, 700, seed: 1, Start);
+        var second = WorkerHarness.Predictable(Symbols, 100, seed: 2, Start.AddMinutes(700), continuing: first);
+        await WorkerHarness.PublishAsync(kafka, topic, first);
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (service, running) = harness.StartService(stop.Token, OnDemand(), counters, harness.EmptyStoreDirectory);
+        using (service)
+        {
+            Assert.Equal(NaiveModel.Id, service.Pipeline.ServingModel);
+            await WaitAsync(() => service.Pipeline.ServingModel == "v1", "the first model trained, promoted and serving",
+                () => $"ticks {counters.Ticks}, history {service.History.Ticks}, retrains {service.Retraining!.Outcomes.Count}, serving {service.Pipeline.ServingModel}");
+            await WorkerHarness.PublishAsync(kafka, topic, second);
+            await WaitAsync(() => counters.Ticks >= first.Count + second.Count, "every tick processed", () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
+
+            var outcome = Assert.Single(service.Retraining!.Outcomes);
+            Assert.Equal("first model", outcome.Trigger);
+            Assert.Equal("v1", outcome.Version);
+            Assert.Null(outcome.ChampionRelMae);
+            Assert.True(outcome.RelMae < 1, $"first model's held-out rel_mae {outcome.RelMae}");
+        }
+        // Before the model: every forecast naive. After: the model's version (or naive where the skill gate says so),
+        // every tick of the second part forecast at every horizon.
+        var early = await ByModelAsync(bucket, $"time < '{Start.AddMinutes(100):O}'");
+        Assert.Equal([NaiveModel.Id], early.Keys);
+        var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(700):O}'");
+        Assert.Contains("v1", late.Keys);
+        Assert.Subset(new HashSet<string> { "v1", NaiveModel.Id }, late.Keys.ToHashSet());
+        Assert.Equal(Symbols.Length * 100 * WorkerHarness.Settings.Horizons, late.Values.Sum());
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        var promoted = Assert.Single(events);
+        Assert.Equal("promoted", promoted["action"]);
+        Assert.Equal("v1", promoted["model"]);
+        Assert.Equal(1.0, Convert.ToDouble(promoted["champion_rel_mae"], CultureInfo.InvariantCulture));
+        Assert.True(Convert.ToDouble(promoted["rel_mae"], CultureInfo.InvariantCulture) < 1);
+    }
+
+    [Fact]
+    public async Task A_scheduled_retrain_replaces_a_poor_champion_and_forecasts_start_carrying_the_new_version()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("schedule"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket); // v1: random weights
+        var first = WorkerHarness.Predictable(Symbols, 700, seed: 3, Start);
+        var second = WorkerHarness.Predictable(Symbols, 100, seed: 4, Start.AddMinutes(700), continuing: first);
+        await WorkerHarness.PublishAsync(kafka, topic, first);
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var schedule = OnDemand() with { Interval = TimeSpan.FromSeconds(3) };
+        var (service, running) = harness.StartService(stop.Token, schedule, counters);
+        using (service)
+        {
+            await WaitAsync(() => service.Pipeline.ServingModel == "v2", "a scheduled retrain promoted v2",
+                () => $"ticks {counters.Ticks}, retrains {string.Join("; ", service.Retraining!.Outcomes.Select(o => o.Decision.Reason))}");
+            await WorkerHarness.PublishAsync(kafka, topic, second);
+            await WaitAsync(() => counters.Ticks >= first.Count + second.Count, "every tick processed", () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
+            var promotion = service.Retraining!.Outcomes.First(o => o.Version == "v2");
+            Assert.Equal("schedule", promotion.Trigger);
+            Assert.Equal("v1", promotion.Champion);
+            Assert.True(promotion.RelMae < promotion.ChampionRelMae, $"{promotion.RelMae} vs champion {promotion.ChampionRelMae}");
+        }
+        var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(700):O}'");
+        Assert.Contains("v2", late.Keys);
+        Assert.DoesNotContain("v1", late.Keys);
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\" WHERE \"action\" = 'promoted'");
+        Assert.Contains(events, e => (string?)e["model"] == "v2");
+    }
+
+    [Fact]
+    public async Task A_challenger_trained_on_poisoned_history_is_rejected_not_kept_and_the_champion_keeps_serving()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("poison"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        // The champion (v2) learned these dynamics from clean data.
+        var clean = WorkerHarness.Predictable(Symbols, 700, seed: 5, Start.AddYears(-1));
+        var trained = new ModelTrainer(WorkerHarness.Settings, WorkerHarness.Training).Train(SymbolSeries.FromTicks(clean, WorkerHarness.Settings.Warmup));
+        var store = new ModelStore(harness.StoreDirectory);
+        var champion = store.Add(trained.Network, trained.Calibration, ModelMetadata.From(trained, clean, "clean"));
+        trained.Network.Dispose();
+        // The history the worker accumulates: 600 ticks per symbol with their returns shuffled in time, then 200 clean.
+        var poisoned = WorkerHarness.Predictable(Symbols, 600, seed: 6, Start, shuffled: true);
+        var recent = WorkerHarness.Predictable(Symbols, 200, seed: 7, Start.AddMinutes(600), continuing: poisoned);
+        await WorkerHarness.PublishAsync(kafka, topic, poisoned.Concat(recent));
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (service, running) = harness.StartService(stop.Token, OnDemand(), counters);
+        using (service)
+        {
+            await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count, "every tick processed", () => $"ticks {counters.Ticks}");
+            service.Retraining!.Request();
+            await WaitAsync(() => service.Retraining.Outcomes.Count == 1 && !service.Retraining.Training, "the retrain decided", () => "retraining");
+            await WaitAsync(() => counters.ModelEvents == 1, "the decision written", () => $"events {counters.ModelEvents}");
+            var outcome = service.Retraining.Outcomes[0];
+            Assert.False(outcome.Decision.Promote, outcome.Decision.Reason);
+            Assert.Null(outcome.Version);
+            Assert.True(outcome.ChampionRelMae < 1, $"champion {outcome.ChampionRelMae}");
+            Assert.Equal(champion, service.Pipeline.ServingModel);
+            stop.Cancel();
+            await running;
+        }
+        Assert.Equal(["v1", champion], new ModelStore(harness.StoreDirectory).Versions());
+        Assert.Equal(champion, new ModelStore(harness.StoreDirectory).CurrentVersion);
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        var rejected = Assert.Single(events);
+        Assert.Equal("rejected", rejected["action"]);
+        Assert.Equal(ModelEvent.Challenger, rejected["model"]);
+        Assert.True(Convert.ToDouble(rejected["rel_mae"], CultureInfo.InvariantCulture) > Convert.ToDouble(rejected["champion_rel_mae"], CultureInfo.InvariantCulture) * 0.999);
+    }
+
+    [Fact]
+    public async Task A_rollback_by_the_operator_restores_the_previous_version_in_the_running_worker_and_is_recorded()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("rollback"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var promoted = harness.AddVersion(seed: 9);
+        var ticks = WorkerHarness.Ticks(Symbols, 40);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(60));
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        var (service, running) = harness.StartService(stop.Token, OnDemand() with { Enabled = false }, counters);
+        using (service)
+        {
+            Assert.Equal(promoted, service.Pipeline.ServingModel);
+            await WaitAsync(() => counters.Ticks >= 60, "first part processed", () => $"ticks {counters.Ticks}");
+            Assert.Equal("v1", new ModelStore(harness.StoreDirectory).Rollback());
+            await WaitAsync(() => service.Pipeline.ServingModel == "v1", "v1 serving again", () => $"serving {service.Pipeline.ServingModel}");
+            await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(60));
+            await WaitAsync(() => counters.Ticks >= ticks.Count && counters.ModelEvents == 1, "every tick processed and the rollback written",
+                () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
+            stop.Cancel();
+            await running;
+        }
+        var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(20):O}'");
+        Assert.Contains("v1", late.Keys);
+        Assert.DoesNotContain(promoted, late.Keys);
+        var rollback = Assert.Single(await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\""));
+        Assert.Equal("rollback", rollback["action"]);
+        Assert.Equal("v1", rollback["model"]);
+        Assert.Equal(1.0, Convert.ToDouble(rollback["model_version"], CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task A_restarted_worker_forecasts_the_next_tick_of_every_symbol_with_no_warm_up_gap()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("restart"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var ticks = WorkerHarness.Ticks(Symbols, 60);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(3 * 40));
+        var learning = OnDemand() with { Enabled = false };
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            using (service)
+            {
+                await WaitAsync(() => counters.Ticks >= 3 * 40, "first part processed", () => $"ticks {counters.Ticks}");
+                stop.Cancel();
+                await running;
+                Assert.Equal(3 * 40, service.History.Ticks);
+            }
+        }
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(3 * 40));
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            using (service)
+            {
+                await WaitAsync(() => counters.Ticks >= 3 * 20 && counters.PointsWritten >= counters.Points, "second part processed and written",
+                    () => $"ticks {counters.Ticks}, points {counters.PointsWritten}/{counters.Points}");
+                stop.Cancel();
+                await running;
+                Assert.Equal(3 * 20, counters.Ticks);
+                Assert.Equal(Symbols.Length, counters.Rewarmed);
+            }
+        }
+        // A cold restart would skip the first Warmup ticks of every symbol; re-warmed from history, none is skipped.
+        var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(40):O}'");
+        Assert.Equal(Symbols.Length * 20 * WorkerHarness.Settings.Horizons, late.Values.Sum());
+        foreach (var symbol in Symbols)
+        {
+            var firstAfterRestart = await influx.QueryAsync(bucket,
+                $"SELECT count(\"value\") FROM \"forecast\" WHERE \"symbol\" = '{symbol}' AND time = '{Start.AddMinutes(40):O}'");
+            Assert.Equal(WorkerHarness.Settings.Horizons, Convert.ToInt64(Assert.Single(firstAfterRestart)["count"]));
+        }
+    }
+
+    private async Task<Dictionary<string, long>> ByModelAsync(string bucket, string where) =>
+        (await influx.QueryAsync(bucket, $"SELECT count(\"value\") FROM \"forecast\" WHERE {where} GROUP BY \"model\""))
+            .ToDictionary(r => r.Tags["model"], r => Convert.ToInt64(r["count"]));
+
+    private static Task WaitAsync(Func<bool> condition, string what, Func<string> diagnostics) =>
+        Poll.UntilAsync(_ => Task.FromResult(condition()), Patience, what, diagnostics);
+}
