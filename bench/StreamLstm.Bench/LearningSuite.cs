@@ -10,9 +10,9 @@ using StreamLstm.Ticks;
 namespace StreamLstm.Bench;
 
 /// <summary>
-/// Suite <c>learning</c>: <c>learning --data CSV [--rate TICKS_PER_S] [--interval hh:mm:ss]</c> replays a price file
+/// Suite <c>learning</c>: <c>learning --data CSV [--rate TICKS_PER_S] [--interval hh:mm:ss] [--history N]</c> replays a price file
 /// through the whole worker (in-process Kafka cluster, pipeline, tick history, retraining on) starting from an empty
-/// model store, at a fixed rate, with scheduled retraining every interval (default 00:00:30; rate default 100/s). It
+/// model store, at a fixed rate, with scheduled retraining every interval (default 00:00:30; rate default 100/s), the history bounded to N ticks per symbol (default 10,000). It
 /// reports every retrain with its figures (standard error), the served forecasts' rel_mae vs naive and coverage of the
 /// 80% interval per horizon (from the <c>forecast_error</c> points), the coverage over consecutive fifths of the
 /// stream, and latency p50/p99 of ticks that arrived while a retraining ran next to those that arrived while none did.
@@ -24,12 +24,13 @@ public static class LearningSuite
         string data = Arg(args, "--data") ?? throw new ArgumentException("learning needs --data CSV");
         double rate = double.Parse(Arg(args, "--rate") ?? "100", CultureInfo.InvariantCulture);
         var interval = TimeSpan.Parse(Arg(args, "--interval") ?? "00:00:30", CultureInfo.InvariantCulture);
+        int maxTicks = int.Parse(Arg(args, "--history") ?? "10000", CultureInfo.InvariantCulture);
         var ticks = PriceCsvReader.Read(data).Ticks;
         var work = Path.Combine(Path.GetTempPath(), "streamlstm-bench-learning-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
         try
         {
-            return Replay(ticks, rate, interval, work, Path.GetFileName(data));
+            return Replay(ticks, rate, interval, maxTicks, work, Path.GetFileName(data));
         }
         finally
         {
@@ -37,7 +38,7 @@ public static class LearningSuite
         }
     }
 
-    private static Dictionary<string, double> Replay(IReadOnlyList<Tick> ticks, double rate, TimeSpan interval, string work, string name)
+    private static Dictionary<string, double> Replay(IReadOnlyList<Tick> ticks, double rate, TimeSpan interval, int maxTicks, string work, string name)
     {
         using var cluster = new InProcessKafkaCluster();
         var options = new ForecastingOptions
@@ -45,14 +46,15 @@ public static class LearningSuite
             Kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "ticks", GroupId = "bench-learning" },
             ModelDirectory = Path.Combine(work, "models"),
             Learning = new LearningSettings { Interval = interval, CheckInterval = TimeSpan.FromSeconds(1) },
-            History = new HistorySettings { Directory = Path.Combine(work, "history") },
+            History = new HistorySettings { Directory = Path.Combine(work, "history"), MaxTicksPerSymbol = maxTicks },
         };
         var linePath = Path.Combine(work, "points.lp");
         var counters = new PipelineCounters();
         var idle = new List<double>();
         var retraining = new List<double>();
         ForecastingService? service = null;
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Information)
             .AddFilter("StreamLstm.Pipeline.StreamingPipeline", LogLevel.Warning));
         service = new ForecastingService(options, ack => new LineFileSink(linePath, ack, counters), loggers, counters,
             ms => (service!.Retraining!.Training ? retraining : idle).Add(ms));

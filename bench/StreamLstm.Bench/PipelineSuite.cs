@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
+using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
@@ -18,7 +20,8 @@ namespace StreamLstm.Bench;
 /// - <c>kafka_ticks_per_s</c>: ticks from the in-process Kafka cluster through the whole streaming pipeline; baseline
 ///   <c>raw_consume_per_s</c>: a bare consumer reading the same topic in the same run.
 /// - <c>latency_p50_ms</c>/<c>latency_p99_ms</c>: from the consumer handing a tick over to its points being serialized
-///   into the sink's batch, at an offered 20,000 ticks/s.
+///   into the sink's batch, at an offered 20,000 ticks/s; <c>latency_p99_ms_retraining</c> the same (other ticks, same
+///   run) while the retraining loop trains challengers (1 training thread, on 50 symbols x 2,000 ticks of history).
 /// - <c>bytes_per_symbol</c>: resident memory growth after a full GC from 0 to 100,000 warm symbols, per symbol.
 /// </summary>
 public static class PipelineSuite
@@ -101,34 +104,78 @@ public static class PipelineSuite
         figures["kafka_vs_raw_consume_ratio"] = rate / raw;
         Suites.Log($"kafka: {Suites.F(rate)} ticks/s through the pipeline; raw consume {Suites.F(raw)}/s (ratio {rate / raw:F2})");
 
-        // Latency at an offered 20,000 ticks/s, measured by the processor from hand-over to serialization.
-        var latencyTicks = Measure.Ticks(Symbols, 60, seed: 3);
+        // Latency at an offered 20,000 ticks/s, measured by the processor from hand-over to serialization: first with
+        // nothing else running, then while the worker's retraining loop trains challengers back to back.
+        var idle = Latency(cluster.BootstrapServers, model, "bench-latency", seed: 3, retraining: null);
+        figures["latency_p50_ms"] = idle[idle.Length / 2];
+        figures["latency_p99_ms"] = idle[(int)(idle.Length * 0.99)];
+        Suites.Log($"latency at 20,000 ticks/s offered, idle: p50 {figures["latency_p50_ms"]:F3} ms, p99 {figures["latency_p99_ms"]:F3} ms over {idle.Length} ticks");
+
+        var work = Path.Combine(Path.GetTempPath(), "streamlstm-bench-retraining-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var history = new TickHistory(new HistorySettings { Directory = Path.Combine(work, "history") }, "bench-history");
+            foreach (var (tick, i) in Measure.Ticks(50, 2_000, seed: 4).Select((t, i) => (t, i))) history.Append(0, i, tick.Symbol, tick.Timestamp, tick.Price);
+            history.Flush();
+            var loop = new RetrainingLoop(new LearningSettings { CheckInterval = TimeSpan.FromMilliseconds(50) }, new TrainingSettings(), model.Settings,
+                new ServingSettings(), new ModelStore(Path.Combine(work, "models")), history, drift: null, _ => { }, NullLogger.Instance);
+            using var stopLoop = new CancellationTokenSource();
+            var looping = loop.RunAsync(stopLoop.Token);
+            var busy = Latency(cluster.BootstrapServers, model, "bench-latency-retraining", seed: 5, loop);
+            stopLoop.Cancel();
+            looping.GetAwaiter().GetResult();
+            figures["latency_p50_ms_retraining"] = busy[busy.Length / 2];
+            figures["latency_p99_ms_retraining"] = busy[(int)(busy.Length * 0.99)];
+            figures["latency_p99_retraining_vs_idle_ratio"] = figures["latency_p99_ms_retraining"] / figures["latency_p99_ms"];
+            figures["retraining_latency_samples"] = busy.Length;
+            Suites.Log($"latency at 20,000 ticks/s offered, retraining (1 training thread, {loop.Outcomes.Count} retrains done meanwhile): " +
+                $"p50 {figures["latency_p50_ms_retraining"]:F3} ms, p99 {figures["latency_p99_ms_retraining"]:F3} ms over {busy.Length} ticks " +
+                $"(p99 ratio to idle {figures["latency_p99_retraining_vs_idle_ratio"]:F2})");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Latencies (sorted, ms) of 60 ticks per symbol offered at 20,000 ticks/s from a child process; with
+    /// <paramref name="retraining"/>, it is kept training throughout and only ticks handed over while it trains count.
+    /// </summary>
+    private static double[] Latency(string bootstrap, ModelVersion model, string topic, int seed, RetrainingLoop? retraining)
+    {
+        var latencyTicks = Measure.Ticks(Symbols, 60, seed);
         var latency = new List<double>(latencyTicks.Count);
-        var latencyCounters = new PipelineCounters();
-        var latencyKafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "bench-latency", GroupId = "bench-latency" };
-        var latencyPipeline = new StreamingPipeline(latencyKafka, model, new ServingSettings(),
-            ack => new CountingSink(latencyCounters).WithAcknowledge(ack), NullLogger.Instance, latencyCounters) { LatencyObserver = ms => latency.Add(ms) };
-        using var stopLatency = new CancellationTokenSource();
-        var runningLatency = latencyPipeline.RunAsync(stopLatency.Token);
+        var counters = new PipelineCounters();
+        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = topic, GroupId = topic };
+        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(),
+            ack => new CountingSink(counters).WithAcknowledge(ack), NullLogger.Instance, counters)
+        {
+            LatencyObserver = ms =>
+            {
+                if (retraining is null || retraining.Training) latency.Add(ms);
+            },
+        };
+        using var stop = new CancellationTokenSource();
+        var running = pipeline.RunAsync(stop.Token);
         // Let the group settle before offering load.
-        TickPublisher.Publish(latencyTicks.Take(Symbols), cluster.BootstrapServers, "bench-latency", rate: null);
-        while (latencyCounters.Ticks < Symbols) Thread.Sleep(1);
+        TickPublisher.Publish(latencyTicks.Take(Symbols), bootstrap, topic, rate: null);
+        while (counters.Ticks < Symbols) Thread.Sleep(1);
+        using var keepTraining = new Timer(_ => retraining?.Request(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+        while (retraining is { Training: false }) Thread.Sleep(1);
         latency.Clear();
         // The load comes from another process, as a real feed would: the publisher's own work stays off this one.
         using (var publisher = Process.Start(new ProcessStartInfo("dotnet",
-            [typeof(PipelineSuite).Assembly.Location, PublishVerb, cluster.BootstrapServers, "bench-latency", "20000", Symbols.ToString(), "60", "3", Symbols.ToString()])
+            [typeof(PipelineSuite).Assembly.Location, PublishVerb, bootstrap, topic, "20000", Symbols.ToString(), "60", seed.ToString(CultureInfo.InvariantCulture), Symbols.ToString()])
             { RedirectStandardError = true })!)
         {
             publisher.WaitForExit();
             if (publisher.ExitCode != 0) throw new InvalidOperationException($"publisher failed: {publisher.StandardError.ReadToEnd()}");
         }
-        while (latencyCounters.Ticks < latencyTicks.Count) Thread.Sleep(1);
-        stopLatency.Cancel();
-        runningLatency.GetAwaiter().GetResult();
-        var sorted = latency.Order().ToArray();
-        figures["latency_p50_ms"] = sorted[sorted.Length / 2];
-        figures["latency_p99_ms"] = sorted[(int)(sorted.Length * 0.99)];
-        Suites.Log($"latency at 20,000 ticks/s offered: p50 {sorted[sorted.Length / 2]:F3} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F3} ms over {sorted.Length} ticks");
+        while (counters.Ticks < latencyTicks.Count) Thread.Sleep(1);
+        stop.Cancel();
+        running.GetAwaiter().GetResult();
+        return latency.Order().ToArray();
     }
 
     /// <summary>Hidden verb of the benchmark executable: publishes the latency phase's ticks from a child process.</summary>

@@ -12,7 +12,10 @@ $exe = Join-Path $InstallDir "streamlstm.exe"
 if (-not (Test-Path $exe)) { throw "streamlstm.exe not found in $InstallDir (publish with -r win-x64 first)" }
 New-Item -ItemType Directory -Force -Path $DataDir | Out-Null
 if (Get-Service -Name $ServiceName -ErrorAction SilentlyContinue) { throw "service $ServiceName already exists (run uninstall-service.ps1 first)" }
-New-Service -Name $ServiceName -BinaryPathName "`"$exe`" run --contentRoot `"$InstallDir`"" `
+# A service starts in System32: the model store, tick history and rejected points go under $DataDir instead.
+# (appsettings.json is read from the install folder whatever the working directory.)
+$settings = "--Model:Directory=`"$DataDir\models`" --History:Directory=`"$DataDir\history`" --Influx:RejectedPointsFile=`"$DataDir\rejected-points.lp`""
+New-Service -Name $ServiceName -BinaryPathName "`"$exe`" run $settings" `
     -DisplayName "StreamLstm forecasting worker" -StartupType Automatic `
     -Description "Kafka ticks in, stateful LSTM forecasts per symbol, InfluxDB out."
 # Restart after failures: 5 s, 5 s, then 60 s.

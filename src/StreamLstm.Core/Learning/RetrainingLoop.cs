@@ -33,6 +33,7 @@ public sealed partial class RetrainingLoop
     private readonly List<RetrainOutcome> _outcomes = [];
     private readonly int _keepVersions;
     private int _requested;
+    private long _firstModelTriedAt;
 
     /// <param name="settings">Schedule, promotion rules, CPU bound.</param>
     /// <param name="training">How challengers are trained (<c>Training:*</c>).</param>
@@ -68,7 +69,13 @@ public sealed partial class RetrainingLoop
     }
 
     /// <summary>Whether a retraining is running right now.</summary>
-    public bool Training { get; private set; }
+    public bool Training
+    {
+        get => Volatile.Read(ref _busy);
+        private set => Volatile.Write(ref _busy, value);
+    }
+
+    private bool _busy;
 
     /// <summary>Asks for a retraining as soon as the running one (if any) ends.</summary>
     public void Request()
@@ -119,15 +126,15 @@ public sealed partial class RetrainingLoop
             }
             string? trigger = null;
             if (Interlocked.Exchange(ref _requested, 0) == 1) trigger = "requested";
-            else if (_store.CurrentVersion is null) trigger = _history.Ticks >= _settings.MinTicks ? "first model" : null;
+            else if (_store.CurrentVersion is null) trigger = FirstModelDue(lastScheduled) ? "first model" : null;
             else if (lastScheduled.Elapsed >= _settings.Interval) trigger = "schedule";
             if (_drift?.TakeSignal() is { } drift && trigger is null && (sinceLast is null || sinceLast.Elapsed >= _settings.DriftCooldown))
                 trigger = $"drift: {drift}";
             if (trigger is null) continue;
-            if (trigger == "schedule") lastScheduled.Restart();
+            if (trigger is "schedule" or "first model") lastScheduled.Restart();
+            if (trigger == "first model") _firstModelTriedAt = _history.Ticks;
             try
             {
-                Training = true;
                 if (Retrain(trigger, stopping) is not null) sinceLast = Stopwatch.StartNew();
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -138,11 +145,18 @@ public sealed partial class RetrainingLoop
             {
                 LogFailed(_logger, trigger, ex.Message, ex);
             }
-            finally
-            {
-                Training = false;
-            }
         }
+    }
+
+    /// <summary>
+    /// At cold start: the history holds <see cref="LearningSettings.MinTicks"/> ticks and, after a first model was
+    /// rejected, half as many again as then, or a whole interval has passed since.
+    /// </summary>
+    private bool FirstModelDue(Stopwatch sinceLast)
+    {
+        long held = _history.Ticks;
+        if (held < _settings.MinTicks) return false;
+        return _firstModelTriedAt == 0 || held >= _firstModelTriedAt * 3 / 2 || sinceLast.Elapsed >= _settings.Interval;
     }
 
     /// <summary>
@@ -150,6 +164,19 @@ public sealed partial class RetrainingLoop
     /// logs why) when the history is too short to train on.
     /// </summary>
     public RetrainOutcome? Retrain(string trigger, CancellationToken cancellationToken = default)
+    {
+        Training = true;
+        try
+        {
+            return RetrainOnce(trigger, cancellationToken);
+        }
+        finally
+        {
+            Training = false;
+        }
+    }
+
+    private RetrainOutcome? RetrainOnce(string trigger, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var ticks = _history.Snapshot();

@@ -84,7 +84,7 @@ public static class ModelsVerb
     private static string Table(ModelStore store)
     {
         var current = store.CurrentVersion;
-        var lines = new List<string> { $"model store {store.Directory}", "  version  created (UTC)         data                      symbols    ticks  epochs  val rel_mae  val coverage80" };
+        var lines = new List<string> { $"model store {store.Directory}", "  version  created (UTC)         data                      symbols    ticks  epochs  val rel_mae  val coverage80  held-out rel_mae (champion)" };
         foreach (var (id, meta, problem) in Versions(store))
         {
             var mark = id == current ? "*" : " ";
@@ -95,11 +95,15 @@ public static class ModelsVerb
             }
             var data = meta.DataFrom is { } from && meta.DataTo is { } to ? $"{from:yyyy-MM-dd}..{to:yyyy-MM-dd}" : "";
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{mark} {id,-7}  {meta.CreatedUtc:yyyy-MM-dd HH:mm:ss}   {data,-24}  {meta.Symbols,7}  {meta.Ticks,7}  {meta.Epochs,6}  {Join(meta.ValidationRelMae),11}  {Join(meta.ValidationCoverage80),14}"));
+                $"{mark} {id,-7}  {meta.CreatedUtc:yyyy-MM-dd HH:mm:ss}   {data,-24}  {meta.Symbols,7}  {meta.Ticks,7}  {meta.Epochs,6}  {Join(meta.ValidationRelMae),11}  {Join(meta.ValidationCoverage80),14}  {Holdout(meta.Holdout)}"));
         }
         lines.Add(current is null ? "no current version" : $"* current: {current}");
         return string.Join(Environment.NewLine, lines);
     }
+
+    /// <summary>For versions the worker's retraining promoted: the held-out figures they won on.</summary>
+    private static string Holdout(HoldoutEvaluation? h) =>
+        h is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{h.RelMae:F4} ({h.Champion} {h.ChampionRelMae:F4}), coverage80 {h.Coverage80:F3}");
 
     private static string Join(double[] values) => string.Join("/", values.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
 
