@@ -3,7 +3,8 @@ namespace StreamLstm.Pipeline;
 /// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
 public sealed class PipelineCounters
 {
-    private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents;
+    private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
+    private string? _lastHistoryFailure;
 
     public long Ticks => Interlocked.Read(ref _ticks);
     public long Late => Interlocked.Read(ref _late);
@@ -17,6 +18,12 @@ public sealed class PipelineCounters
     /// <summary>Symbols re-warmed from their history when first seen after a (re)start.</summary>
     public long Rewarmed => Interlocked.Read(ref _rewarmed);
 
+    /// <summary>Appends or flushes of the tick history the disk refused (the forecasts went on).</summary>
+    public long HistoryFailures => Interlocked.Read(ref _historyFailures);
+
+    /// <summary>Why the last refused history write failed.</summary>
+    public string? LastHistoryFailure => Volatile.Read(ref _lastHistoryFailure);
+
     /// <summary><c>model_event</c> points written.</summary>
     public long ModelEvents => Interlocked.Read(ref _modelEvents);
 
@@ -26,6 +33,12 @@ public sealed class PipelineCounters
     internal void AddPoints(long n) => Interlocked.Add(ref _points, n);
     internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
+
+    internal void AddHistoryFailure(string reason)
+    {
+        Volatile.Write(ref _lastHistoryFailure, reason);
+        Interlocked.Increment(ref _historyFailures);
+    }
     public void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
     public void AddPointsWritten(long n) => Interlocked.Add(ref _pointsWritten, n);
     public void AddPointsRejected(long n) => Interlocked.Add(ref _pointsRejected, n);

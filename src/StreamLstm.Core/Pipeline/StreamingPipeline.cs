@@ -141,7 +141,10 @@ public sealed partial class StreamingPipeline
             int n = 0;
             while (n < buffer.Length && reader.TryRead(out var item)) buffer[n++] = item;
             var batch = new PointBatch();
+            long historyFailures = Counters.HistoryFailures;
             processor.Process(buffer.AsSpan(0, n), batch);
+            if (Counters.HistoryFailures != historyFailures && (historyFailures == 0 || Counters.HistoryFailures / 1000 != historyFailures / 1000))
+                LogHistoryFailing(_logger, Counters.HistoryFailures, Counters.LastHistoryFailure);
             Symbols = processor.Symbols;
             if (LatencyObserver is { } observe)
             {
@@ -226,6 +229,9 @@ public sealed partial class StreamingPipeline
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The tick history cannot be written ({Failures} failures so far, last: {Reason}); forecasting goes on, retraining and re-warming miss what was not kept")]
+    private static partial void LogHistoryFailing(ILogger logger, long failures, string? reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} now serves (was {Previous}); {Symbols} symbols re-warmed in {Milliseconds:F0} ms")]
     private static partial void LogSwapped(ILogger logger, string model, string previous, int symbols, double milliseconds);

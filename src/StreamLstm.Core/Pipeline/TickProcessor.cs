@@ -135,7 +135,7 @@ public sealed class TickProcessor
             state.Round = _round;
             state.LastTime = tick.Timestamp;
             if (LastTickTime is not { } newest || tick.Timestamp > newest) LastTickTime = tick.Timestamp;
-            _history?.Append(ingested.Position.Partition, ingested.Position.Offset, tick.Symbol, tick.Timestamp, tick.Price);
+            if (_history is not null) KeepInHistory(_history, ingested);
             LineProtocol.Price(batch.Lines, tick.Symbol, tick.Price, LineProtocol.Nanoseconds(tick.Timestamp, state.Repeat));
             points++;
             _roundStates.Add(state);
@@ -143,7 +143,7 @@ public sealed class TickProcessor
             _roundRepeats.Add(state.Repeat);
         }
         (points, forecasts) = Add((points, forecasts), Flush(batch));
-        _history?.Flush();
+        if (_history is not null) FlushHistory(_history);
         batch.Points += points;
         _counters.AddTicks(ticks.Length);
         _counters.AddLate(late);
@@ -165,7 +165,17 @@ public sealed class TickProcessor
             var symbol = ingested.Tick.Symbol;
             if (_symbols.ContainsKey(symbol)) continue;
             int partition = ingested.Position.Partition;
-            if (!history.IsOpen(partition)) history.Open(partition, fromOffset: ingested.Position.Offset);
+            if (!history.IsOpen(partition))
+            {
+                try
+                {
+                    history.Open(partition, fromOffset: ingested.Position.Offset);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _counters.AddHistoryFailure(ex.Message);
+                }
+            }
             var state = new SymbolState(symbol, _model.Settings, _serving) { Partition = partition };
             _symbols[symbol] = state;
             var past = history.Recent(symbol, _rewarmTicks);
@@ -184,6 +194,34 @@ public sealed class TickProcessor
             state.Tracker.Score = LiveScore;
         }
         _counters.AddRewarmed(warming.Count);
+    }
+
+    /// <summary>
+    /// Appends to the history; a disk that refuses (full, read-only) costs the history, never the forecasts: the failure
+    /// is counted and the write retried with the next flush.
+    /// </summary>
+    private void KeepInHistory(TickHistory history, in IngestedTick ingested)
+    {
+        try
+        {
+            history.Append(ingested.Position.Partition, ingested.Position.Offset, ingested.Tick.Symbol, ingested.Tick.Timestamp, ingested.Tick.Price);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _counters.AddHistoryFailure(ex.Message);
+        }
+    }
+
+    private void FlushHistory(TickHistory history)
+    {
+        try
+        {
+            history.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _counters.AddHistoryFailure(ex.Message);
+        }
     }
 
     /// <summary>

@@ -228,4 +228,19 @@ public class TickProcessorTests
         Assert.Equal(40, batch.Lines.ToString().Split('\n').Count(l => l.StartsWith("price,")));
         Assert.Equal(40 * 2, batch.Lines.ToString().Split('\n').Count(l => l.StartsWith("forecast,")));
     }
+
+    [Fact]
+    public void A_history_the_disk_refuses_costs_the_history_not_the_forecasts()
+    {
+        using var model = Model(horizons: 2, warmup: 10);
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("not-a-folder"), "a file where the history folder should be");
+        var counters = new PipelineCounters();
+        using var history = new TickHistory(new HistorySettings { Directory = dir.File("not-a-folder") }, "ticks");
+        var batch = new PointBatch();
+        new TickProcessor(model, new ServingSettings(), counters, history).Process(Ingest(SyntheticTicks.Generate(2, 30, seed: 10)), batch);
+        Assert.Equal(2 * 20 * 2, batch.Lines.ToString().Split('\n').Count(l => l.StartsWith("forecast,")));
+        Assert.True(counters.HistoryFailures > 0);
+        Assert.NotNull(counters.LastHistoryFailure);
+    }
 }
