@@ -77,11 +77,12 @@ public static class LearningSuite
             ["seconds"] = clock.Elapsed.TotalSeconds,
             ["retrains"] = outcomes.Count,
             ["promotions"] = outcomes.Count(o => o.Decision.Promote),
+            ["champions_retired_to_naive"] = outcomes.Count(o => o.ChampionRetired),
         };
         foreach (var o in outcomes)
             Suites.Log($"retrain ({o.Trigger}) over {o.Champion} on {o.Ticks} ticks: {(o.Decision.Promote ? $"promoted {o.Version}" : "rejected")}; " +
                 $"held-out rel_mae {Show(o.RelMae)} vs champion {Show(o.ChampionRelMae)}, coverage80 {o.Coverage80:F3} on {o.Points} points, " +
-                $"{o.Epochs} epochs, {o.Duration.TotalSeconds:F1} s");
+                $"{o.Epochs} epochs, {o.Duration.TotalSeconds:F1} s{(o.ChampionRetired ? $"; naive beat {o.Champion}: retired" : "")}");
         Score(linePath, figures);
         Latency("idle", idle, figures);
         Latency("retraining", retraining, figures);

@@ -23,4 +23,17 @@ public sealed class PromotionPolicy(double margin, double coverageMin, double co
             return new(false, $"coverage80 {coverage80:F3} is outside {coverageMin:F2}-{coverageMax:F2}");
         return new(true, $"rel_mae {r:F4} beats {bar:F4} and coverage80 {coverage80:F3} is within {coverageMin:F2}-{coverageMax:F2}");
     }
+
+    /// <summary>
+    /// Whether naive itself (rel_mae 1) should replace a champion whose held-out rel_mae is <paramref name="championRelMae"/>:
+    /// when 1 is below it by the margin, the model is worse than the last price and is retired.
+    /// </summary>
+    public PromotionDecision DecideNaive(double? championRelMae)
+    {
+        if (championRelMae is not { } c || !double.IsFinite(c)) return new(false, "the champion has no held-out rel_mae");
+        double bar = c * (1 - margin);
+        return 1 < bar
+            ? new(true, $"naive (1) beats the champion's rel_mae {c:F4} less the margin {margin:P1} ({bar:F4})")
+            : new(false, $"naive (1) does not beat the champion's rel_mae {c:F4} less the margin {margin:P1} ({bar:F4})");
+    }
 }

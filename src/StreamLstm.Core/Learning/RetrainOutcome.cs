@@ -12,5 +12,6 @@ namespace StreamLstm.Learning;
 /// <param name="Decision">Promoted or not, and why.</param>
 /// <param name="Epochs">Epochs trained.</param>
 /// <param name="Duration">Training and evaluation, wall clock.</param>
+/// <param name="ChampionRetired">Whether naive beat the champion by the margin and replaced it (the challenger lost too).</param>
 public sealed record RetrainOutcome(string Trigger, string Champion, string? Version, int Ticks, long Points, double? RelMae,
-    double? ChampionRelMae, double Coverage80, PromotionDecision Decision, int Epochs, TimeSpan Duration);
+    double? ChampionRelMae, double Coverage80, PromotionDecision Decision, int Epochs, TimeSpan Duration, bool ChampionRetired = false);

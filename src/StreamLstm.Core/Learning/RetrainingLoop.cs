@@ -126,13 +126,15 @@ public sealed partial class RetrainingLoop
             }
             string? trigger = null;
             if (Interlocked.Exchange(ref _requested, 0) == 1) trigger = "requested";
-            else if (_store.CurrentVersion is null) trigger = FirstModelDue(lastScheduled) ? "first model" : null;
+            else if (_store.CurrentVersion is null or NaiveModel.Id) trigger = FirstModelDue(lastScheduled) ? "first model" : null;
             else if (lastScheduled.Elapsed >= _settings.Interval) trigger = "schedule";
             if (_drift?.TakeSignal() is { } drift && trigger is null && (sinceLast is null || sinceLast.Elapsed >= _settings.DriftCooldown))
                 trigger = $"drift: {drift}";
             if (trigger is null) continue;
-            if (trigger is "schedule" or "first model") lastScheduled.Restart();
-            if (trigger == "first model") _firstModelTriedAt = _history.Ticks;
+            // Whatever started it, the next scheduled retrain is an interval away, and while naive serves (cold start, or
+            // a champion retired) the next try waits for the history to grow by half.
+            lastScheduled.Restart();
+            _firstModelTriedAt = Math.Max(1, _history.Ticks);
             try
             {
                 if (Retrain(trigger, stopping) is not null) sinceLast = Stopwatch.StartNew();
@@ -149,8 +151,8 @@ public sealed partial class RetrainingLoop
     }
 
     /// <summary>
-    /// At cold start: the history holds <see cref="LearningSettings.MinTicks"/> ticks and, after a first model was
-    /// rejected, half as many again as then, or a whole interval has passed since.
+    /// While naive serves (cold start, or a champion retired): the history holds <see cref="LearningSettings.MinTicks"/>
+    /// ticks and, after an earlier retraining, half as many again as then, or a whole interval has passed since.
     /// </summary>
     private bool FirstModelDue(Stopwatch sinceLast)
     {
@@ -186,6 +188,7 @@ public sealed partial class RetrainingLoop
             return null;
         }
         var championId = _store.CurrentVersion;
+        if (championId == NaiveModel.Id) championId = null;
         ModelVersion? champion = null;
         try
         {
@@ -225,17 +228,34 @@ public sealed partial class RetrainingLoop
                 var pruned = _store.Prune(_keepVersions);
                 if (pruned.Count > 0) LogPruned(_logger, string.Join(", ", pruned));
             }
+            var retire = !decision.Promote && champion is not null ? _policy.DecideNaive(championRelMae) : default;
             var outcome = new RetrainOutcome(trigger, championId ?? NaiveModel.Id, version, ticks.Count, mine.N, mine.RelMae, championRelMae,
-                mine.Coverage80, decision, trained.Epochs, clock.Elapsed);
+                mine.Coverage80, decision, trained.Epochs, clock.Elapsed, retire.Promote);
             lock (_outcomes) _outcomes.Add(outcome);
             if (decision.Promote)
                 LogPromoted(_logger, version!, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
             else
                 LogRejected(_logger, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
+            var newest = _history.Newest ?? DateTime.UtcNow;
             _events(new ModelEvent(decision.Promote ? "promoted" : "rejected", version ?? ModelEvent.Challenger,
-                mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, _history.Newest ?? DateTime.UtcNow));
+                mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, newest));
+            if (retire.Promote) RetireToNaive(ticks, trainFraction, champion!, championRelMae!.Value, retire, newest, cancellationToken);
             return outcome;
         }
+    }
+
+    /// <summary>
+    /// Makes naive current in place of a champion that lost to it on the held-out history: the worker serves the last
+    /// price (its interval from recent volatility) until a challenger beats naive.
+    /// </summary>
+    private void RetireToNaive(List<Ticks.Tick> ticks, double trainFraction, ModelVersion champion, double championRelMae,
+        PromotionDecision decision, DateTime newest, CancellationToken cancellationToken)
+    {
+        using var naive = NaiveModel.Create(champion.Settings);
+        var score = Backtester.Run(ticks, naive, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
+        _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history");
+        LogRetired(_logger, champion.Id, championRelMae, score.Coverage80, decision.Reason);
+        _events(new ModelEvent("promoted", NaiveModel.Id, 1.0, championRelMae, score.Coverage80, newest));
     }
 
     private static string Show(double? value) => value is { } v ? v.ToString("F4") : "n/a";
@@ -248,6 +268,9 @@ public sealed partial class RetrainingLoop
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected a challenger; {Champion} keeps serving: held-out rel_mae {RelMae} vs champion {ChampionRelMae}, coverage80 {Coverage:F3} on {Points} points, {Epochs} epochs, {Seconds:F1} s; {Reason}")]
     private static partial void LogRejected(ILogger logger, string champion, string relMae, string championRelMae, double coverage, long points, int epochs, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retired {Champion} (held-out rel_mae {ChampionRelMae:F4}): naive now serves, coverage80 {Coverage:F3} on the same history; {Reason}")]
+    private static partial void LogRetired(ILogger logger, string champion, double championRelMae, double coverage, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Not retraining yet ({Trigger}): the history holds {Ticks} ticks, Learning:MinTicks is {MinTicks}")]
     private static partial void LogTooLittle(ILogger logger, string trigger, int ticks, int minTicks);

@@ -116,11 +116,16 @@ public sealed class ModelStore
 
     /// <summary>
     /// Makes <paramref name="id"/> current, atomically, after checking that it loads completely, and records the switch
-    /// in the store's history (for <see cref="Rollback"/>).
+    /// in the store's history (for <see cref="Rollback"/>). <see cref="NaiveModel.Id"/> may be made current too: the
+    /// worker then serves the last price (the retraining does so when naive beats the current model on held-out data).
     /// </summary>
     public void SetCurrent(string id, string reason = "promoted")
     {
-        using (Load(id)) { }
+        // "naive" is no folder: the worker serves the last price (see NaiveModel) until a version is made current.
+        if (id != NaiveModel.Id)
+        {
+            using (Load(id)) { }
+        }
         var temp = Path.Combine(Directory, $".{CurrentFile}.{Guid.NewGuid():N}");
         WriteDurably(temp, System.Text.Encoding.UTF8.GetBytes(id + "\n"));
         File.Move(temp, Path.Combine(Directory, CurrentFile), overwrite: true);
@@ -212,6 +217,8 @@ public sealed class ModelStore
             throw new ModelStoreException($"model store '{Directory}' does not exist");
         var id = CurrentVersion
             ?? throw new ModelStoreException($"model store '{Directory}' has no current version (train one with 'streamlstm train')");
+        if (id == NaiveModel.Id)
+            throw new ModelStoreException($"model store '{Directory}' has no current model: its current version is '{NaiveModel.Id}' (no model beat the last price; 'streamlstm models list' shows the versions)");
         return Load(id);
     }
 

@@ -77,7 +77,7 @@ public sealed partial class ForecastingService : IDisposable
 
     private ModelVersion LoadServingModel(ModelStore store)
     {
-        if (store.CurrentVersion is null)
+        if (store.CurrentVersion is null or NaiveModel.Id)
         {
             LogColdStart(_logger, store.Directory, _options.Learning.Enabled ? $"the first model is trained once the history holds {_options.Learning.MinTicks} ticks" : "Learning:Enabled is false, so none will be trained here");
             return NaiveModel.Create(_options.Model);
@@ -99,7 +99,7 @@ public sealed partial class ForecastingService : IDisposable
         _model.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model store {Store} has no current version: serving naive forecasts (model=naive); {Plan}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model store {Store} has no current model: serving naive forecasts (model=naive); {Plan}")]
     private static partial void LogColdStart(ILogger logger, string store, string plan);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The current model cannot be served ({Reason}); serving naive forecasts (model=naive) until a version that loads is made current")]

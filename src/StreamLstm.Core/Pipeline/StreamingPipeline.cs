@@ -208,7 +208,7 @@ public sealed partial class StreamingPipeline
             if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == failed) continue;
             try
             {
-                var loaded = store.Load(id);
+                var loaded = id == NaiveModel.Id ? NaiveModel.Create(_model.Settings) : store.Load(id);
                 if (store.History().LastOrDefault() is { Reason: "rollback" } last && last.Version == id)
                 {
                     // The figures the restored version was admitted on: its held-out evaluation, or its validation.

@@ -142,6 +142,55 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
     }
 
     [Fact]
+    public async Task A_champion_worse_than_naive_on_held_out_history_is_retired_and_naive_serves()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("retire"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        // The champion learned the opposite dynamics (returns that reverse); the stream's follow through.
+        var opposite = WorkerHarness.Predictable(Symbols, 700, seed: 8, Start.AddYears(-1), phi: -0.6);
+        var trained = new ModelTrainer(WorkerHarness.Settings, WorkerHarness.Training).Train(SymbolSeries.FromTicks(opposite, WorkerHarness.Settings.Warmup));
+        var champion = new ModelStore(harness.StoreDirectory).Add(trained.Network, trained.Calibration, ModelMetadata.From(trained, opposite, "opposite"));
+        trained.Network.Dispose();
+        // A challenger has nothing to learn from (shuffled returns) and cannot beat naive by the 1% margin either.
+        var poisoned = WorkerHarness.Predictable(Symbols, 600, seed: 9, Start, shuffled: true);
+        var recent = WorkerHarness.Predictable(Symbols, 200, seed: 10, Start.AddMinutes(600), continuing: poisoned);
+        var later = WorkerHarness.Predictable(Symbols, 50, seed: 11, Start.AddMinutes(800), continuing: recent);
+        await WorkerHarness.PublishAsync(kafka, topic, poisoned.Concat(recent));
+
+        using var stop = new CancellationTokenSource();
+        var counters = new PipelineCounters();
+        // The skill gate is opened wide (it would otherwise hide most of the champion's losses behind naive).
+        var (service, running) = harness.StartService(stop.Token, OnDemand() with { PromotionMargin = 0.01 }, counters,
+            serving: new Inference.ServingSettings { SkillMargin = -1 });
+        using (service)
+        {
+            await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count, "every tick processed", () => $"ticks {counters.Ticks}");
+            Assert.Equal(champion, service.Pipeline.ServingModel);
+            service.Retraining!.Request();
+            await WaitAsync(() => service.Pipeline.ServingModel == NaiveModel.Id, "naive serving",
+                () => string.Join("; ", service.Retraining.Outcomes.Select(o => $"{o.Decision.Reason}, champion {o.ChampionRelMae}")));
+            var outcome = Assert.Single(service.Retraining.Outcomes);
+            Assert.True(outcome.ChampionRetired);
+            Assert.Null(outcome.Version);
+            Assert.True(outcome.ChampionRelMae > 1.0101, $"champion {outcome.ChampionRelMae}");
+            await WorkerHarness.PublishAsync(kafka, topic, later);
+            await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count + later.Count && counters.ModelEvents == 2,
+                "later ticks processed, both decisions written", () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
+            stop.Cancel();
+            await running;
+        }
+        Assert.Equal(NaiveModel.Id, new ModelStore(harness.StoreDirectory).CurrentVersion);
+        var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(800):O}'");
+        Assert.Equal([NaiveModel.Id], late.Keys);
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        Assert.Equal(2, events.Count);
+        var retired = Assert.Single(events, e => (string?)e["model"] == NaiveModel.Id);
+        Assert.Equal("promoted", retired["action"]);
+        Assert.Equal(1.0, Convert.ToDouble(retired["rel_mae"], CultureInfo.InvariantCulture));
+        Assert.True(Convert.ToDouble(retired["champion_rel_mae"], CultureInfo.InvariantCulture) > 1.0101);
+    }
+
+    [Fact]
     public async Task A_rollback_by_the_operator_restores_the_previous_version_in_the_running_worker_and_is_recorded()
     {
         var (topic, bucket) = (kafka.CreateTopicName("rollback"), await influx.NewBucketAsync());

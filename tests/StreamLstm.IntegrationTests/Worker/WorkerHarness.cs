@@ -71,7 +71,7 @@ internal sealed class WorkerHarness : IDisposable
     /// harness's store), as the hosted service runs it; it runs until <paramref name="stop"/> fires.
     /// </summary>
     public (ForecastingService Service, Task Running) StartService(CancellationToken stop, LearningSettings learning,
-        PipelineCounters? counters = null, string? storeDirectory = null)
+        PipelineCounters? counters = null, string? storeDirectory = null, ServingSettings? serving = null)
     {
         counters ??= new PipelineCounters();
         var options = new ForecastingOptions
@@ -81,6 +81,7 @@ internal sealed class WorkerHarness : IDisposable
             FollowInterval = TimeSpan.FromMilliseconds(200),
             Model = Settings,
             Training = Training,
+            Serving = serving ?? new ServingSettings(),
             Learning = learning,
             History = new HistorySettings { Directory = HistoryDirectory },
         };
@@ -130,13 +131,13 @@ internal sealed class WorkerHarness : IDisposable
     }
 
     /// <summary>
-    /// Interleaved symbols whose returns follow an AR(1) with coefficient 0.6 (a model can learn to beat the last price
+    /// Interleaved symbols whose returns follow an AR(1) with coefficient <paramref name="phi"/> (0.6: a model can learn to beat the last price
     /// on them), one tick a minute each from <paramref name="start"/>; <paramref name="shuffled"/> poisons them: each
     /// symbol's returns are shuffled in time, which keeps their scale and destroys what there was to learn. Prices
     /// start at 100, or where <paramref name="continuing"/> left each symbol.
     /// </summary>
     public static List<Tick> Predictable(IReadOnlyList<string> symbols, int perSymbol, int seed, DateTime start, bool shuffled = false,
-        IReadOnlyList<Tick>? continuing = null)
+        IReadOnlyList<Tick>? continuing = null, double phi = 0.6)
     {
         var random = new Random(seed);
         var series = new List<double[]>();
@@ -147,7 +148,7 @@ internal sealed class WorkerHarness : IDisposable
             for (int t = 0; t < perSymbol; t++)
             {
                 double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
-                returns[t] = r = 0.6 * r + 0.002 * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+                returns[t] = r = phi * r + 0.002 * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
             }
             if (shuffled) random.Shuffle(returns);
             var prices = new double[perSymbol];

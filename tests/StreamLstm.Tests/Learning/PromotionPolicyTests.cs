@@ -43,6 +43,16 @@ public class PromotionPolicyTests
         Assert.False(Policy.Decide(double.NaN, 0.8, 0.95).Promote);
     }
 
+    [Theory]
+    [InlineData(1.02, true)]     // the champion loses to the last price by more than the margin: retired
+    [InlineData(1.005, false)]   // worse than naive, but within the margin
+    [InlineData(0.95, false)]
+    [InlineData(null, false)]
+    public void Naive_replaces_a_champion_only_when_it_beats_it_by_the_margin(double? champion, bool retire)
+    {
+        Assert.Equal(retire, Policy.DecideNaive(champion).Promote);
+    }
+
     [Fact]
     public void At_cold_start_a_challenger_that_beats_naive_by_the_margin_is_promoted()
     {

@@ -165,4 +165,21 @@ public class ModelStoreTests
         using var loaded = store.LoadCurrent();
         Assert.Equal("v1", loaded.Id);
     }
+
+    [Fact]
+    public void Naive_can_be_made_current_in_place_of_a_model_and_rolled_back_from()
+    {
+        var (dir, store, id) = StoreWithOneVersion();
+        using (dir)
+        {
+            store.SetCurrent(NaiveModel.Id, "retired");
+            Assert.Equal(NaiveModel.Id, store.CurrentVersion);
+            Assert.Equal([id], store.Versions());
+            var ex = Assert.Throws<ModelStoreException>(() => store.LoadCurrent());
+            Assert.Contains("current version is 'naive'", ex.Message);
+            Assert.Equal(id, store.Rollback());
+            using var back = store.LoadCurrent();
+            Assert.Equal(id, back.Id);
+        }
+    }
 }
