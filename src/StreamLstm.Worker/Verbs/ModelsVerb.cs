@@ -27,7 +27,7 @@ public static class ModelsVerb
         });
 
         var promote = CommandLine.Verb("promote", "Make VERSION current (checked to load completely first).");
-        var version = new Argument<string>("VERSION") { Description = "the version id, e.g. v3" };
+        var version = new Argument<string>("VERSION") { Description = "the version id, e.g. v3, or naive (serve the last price)" };
         promote.Arguments.Add(version);
         promote.Options.Add(StoreOption());
         promote.SetAction(parse =>
