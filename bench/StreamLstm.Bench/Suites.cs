@@ -14,14 +14,23 @@ public static class Suites
     {
         var suite = args.FirstOrDefault();
         if (suite == PipelineSuite.PublishVerb) return PipelineSuite.PublishFromChildProcess(args);
-        Dictionary<string, double>? figures = suite switch
+        Dictionary<string, double>? figures;
+        try
         {
-            "training" => TrainingSuite.Run(),
-            "inference" => InferenceSuite.Run(),
-            "pipeline" => PipelineSuite.Run(),
-            "learning" => LearningSuite.Run(args),
-            _ => null,
-        };
+            figures = suite switch
+            {
+                "training" => TrainingSuite.Run(),
+                "inference" => InferenceSuite.Run(),
+                "pipeline" => PipelineSuite.Run(),
+                "learning" => LearningSuite.Run(args),
+                _ => null,
+            };
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
         if (figures is null)
         {
             Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, learning)");
