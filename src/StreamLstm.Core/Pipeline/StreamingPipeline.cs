@@ -31,6 +31,8 @@ public sealed partial class StreamingPipeline
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentQueue<ModelEvent> _events = new();
     private string _servingModel;
+    private string? _preparing;
+    private string? _unservable;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -120,10 +122,30 @@ public sealed partial class StreamingPipeline
         var reader = queue.Reader;
         Task<bool>? readable = null;
         Task? woken = null;
+        (SwapPreparation Preparation, Task Replay)? swapping = null;
+        System.Diagnostics.Stopwatch? swapClock = null;
         while (true)
         {
             while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
-            if (Interlocked.Exchange(ref _pending, null) is { } next) Swap(processor, next, owned);
+            // A new model is re-warmed on the thread pool while this loop keeps forecasting with the current one; it
+            // takes over between two micro-batches once its replay is done (one swap at a time).
+            if (swapping is null && Volatile.Read(ref _pending) is { } waiting)
+            {
+                // Marked as being prepared before it leaves _pending, so the store follower never loads it twice.
+                Volatile.Write(ref _preparing, waiting.Id);
+                var next = Interlocked.Exchange(ref _pending, null)!;
+                Volatile.Write(ref _preparing, next.Id);
+                swapClock = System.Diagnostics.Stopwatch.StartNew();
+                var preparation = processor.PrepareSwap(next);
+                swapping = (preparation, Task.Run(preparation.Replay));
+                _ = swapping.Value.Replay.ContinueWith(_ => _wake.Release(), TaskScheduler.Default);
+            }
+            if (swapping is { Replay.IsCompleted: true } ready)
+            {
+                swapping = null;
+                Swap(processor, ready.Preparation, ready.Replay, owned, swapClock!.Elapsed);
+                Volatile.Write(ref _preparing, null);
+            }
             if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
             // Wait for ticks, or for a new model or a model event while the stream is quiet.
             readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
@@ -156,6 +178,11 @@ public sealed partial class StreamingPipeline
         await consuming.ConfigureAwait(false);
         await following.ConfigureAwait(false);
         Interlocked.Exchange(ref _pending, null)?.Dispose();
+        if (swapping is { } unfinished)
+        {
+            await unfinished.Replay.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            unfinished.Preparation.Model.Dispose();
+        }
         if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
         History?.Flush();
 
@@ -181,14 +208,22 @@ public sealed partial class StreamingPipeline
         return batch;
     }
 
-    private void Swap(TickProcessor processor, ModelVersion next, List<ModelVersion> owned)
+    private void Swap(TickProcessor processor, SwapPreparation preparation, Task replay, List<ModelVersion> owned, TimeSpan prepared)
     {
+        var next = preparation.Model;
+        if (replay.Exception is { } failed)
+        {
+            LogSwapFailed(_logger, next.Id, failed.GetBaseException().Message);
+            Volatile.Write(ref _unservable, next.Id);
+            next.Dispose();
+            return;
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previous = processor.SwapModel(next);
+        var previous = processor.CompleteSwap(preparation);
         owned.Add(next);
         if (owned.Remove(previous)) previous.Dispose();
         Volatile.Write(ref _servingModel, next.Id);
-        LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, clock.Elapsed.TotalMilliseconds);
+        LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
     private async Task FollowStoreAsync(ModelStore store, CancellationToken stopping)
@@ -205,7 +240,8 @@ public sealed partial class StreamingPipeline
                 return;
             }
             var id = store.CurrentVersion;
-            if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == failed) continue;
+            if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == Volatile.Read(ref _preparing)
+                || id == failed || id == Volatile.Read(ref _unservable)) continue;
             try
             {
                 var loaded = id == NaiveModel.Id ? NaiveModel.Create(_model.Settings) : store.Load(id);
@@ -233,8 +269,11 @@ public sealed partial class StreamingPipeline
     [LoggerMessage(Level = LogLevel.Error, Message = "The tick history cannot be written ({Failures} failures so far, last: {Reason}); forecasting goes on, retraining and re-warming miss what was not kept")]
     private static partial void LogHistoryFailing(ILogger logger, long failures, string? reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} now serves (was {Previous}); {Symbols} symbols re-warmed in {Milliseconds:F0} ms")]
-    private static partial void LogSwapped(ILogger logger, string model, string previous, int symbols, double milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} now serves (was {Previous}); {Symbols} symbols re-warmed over {Prepared:F0} ms beside the stream, handed over in {Milliseconds:F1} ms")]
+    private static partial void LogSwapped(ILogger logger, string model, string previous, int symbols, double prepared, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} could not be re-warmed ({Reason}); keeping the current model")]
+    private static partial void LogSwapFailed(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model store names {Model} as current but it cannot be served: {Reason}; keeping the current model")]
     private static partial void LogFollowFailed(ILogger logger, string model, string reason);

@@ -74,28 +74,62 @@ public sealed class TickProcessor
     /// </summary>
     public ModelVersion SwapModel(ModelVersion model)
     {
-        var forecaster = new BatchForecaster(model);
-        var fromWindow = new List<SymbolState>();
-        var replays = new List<(SymbolState State, IReadOnlyList<Tick> Past)>();
-        foreach (var state in _symbols.Values)
+        var preparation = PrepareSwap(model);
+        preparation.Replay();
+        return CompleteSwap(preparation);
+    }
+
+    /// <summary>
+    /// First step of a swap, on the forecast loop: copies each symbol's last ticks of history (at most the re-warm
+    /// length) and notes how many ticks it had accepted. The expensive part, <see cref="SwapPreparation.Replay"/>, can
+    /// then run on another thread while this processor keeps forecasting with the current model.
+    /// </summary>
+    public SwapPreparation PrepareSwap(ModelVersion model)
+    {
+        var entries = new List<SwapPreparation.Entry>();
+        if (_history is not null)
         {
-            var past = _history?.Recent(state.Symbol, _rewarmTicks) ?? [];
-            if (past.Count == 0) fromWindow.Add(state);
-            else replays.Add((new SymbolState(state.Symbol, model.Settings, _serving), past));
+            foreach (var state in _symbols.Values)
+            {
+                var past = _history.Recent(state.Symbol, _rewarmTicks);
+                if (past.Count > 0) entries.Add(new(state.Symbol, new SymbolState(state.Symbol, model.Settings, _serving), past, state.Accepted));
+            }
         }
-        forecaster.Rewarm(fromWindow, _serving, LiveScore);
-        Replay(replays, forecaster);
-        foreach (var (scratch, _) in replays)
+        return new SwapPreparation(model, entries);
+    }
+
+    /// <summary>
+    /// Last step of a swap, on the forecast loop, between ticks: replays on the scratch states the ticks each symbol
+    /// accepted since <see cref="PrepareSwap"/>, hands the replayed recurrent state, interval calibration and skill over
+    /// to the live symbols (forecasts in flight keep being scored), re-warms symbols without history from their feature
+    /// window, and switches the model. Returns the model that served before; the caller disposes it.
+    /// </summary>
+    public ModelVersion CompleteSwap(SwapPreparation preparation)
+    {
+        if (!preparation.Replayed) throw new InvalidOperationException("the swap's replay has not run");
+        var model = preparation.Model;
+        var catchUp = new List<(SymbolState, IReadOnlyList<Tick>)>();
+        var replayed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in preparation.Entries)
         {
-            var state = _symbols[scratch.Symbol];
-            state.Recurrent = scratch.Recurrent;
+            if (!_symbols.TryGetValue(entry.Symbol, out var state)) continue;
+            replayed.Add(entry.Symbol);
+            long since = state.Accepted - entry.Accepted;
+            if (since > 0 && _history is not null) catchUp.Add((entry.Scratch, _history.Recent(entry.Symbol, (int)Math.Min(since, int.MaxValue))));
+        }
+        Replay(catchUp, preparation.Forecaster);
+        foreach (var entry in preparation.Entries)
+        {
+            if (!_symbols.TryGetValue(entry.Symbol, out var state)) continue;
+            state.Recurrent = entry.Scratch.Recurrent;
             if (state.Tracker.Horizons != model.Settings.Horizons) state.Tracker = new ForecastTracker(model.Settings.Horizons, _serving, LiveScore);
-            state.Tracker.AdoptSkill(scratch.Tracker);
+            state.Tracker.AdoptSkill(entry.Scratch.Tracker);
         }
+        preparation.Forecaster.Rewarm(_symbols.Values.Where(s => !replayed.Contains(s.Symbol)).ToList(), _serving, LiveScore);
         _drift?.Reset();
         var previous = _model;
         _model = model;
-        _forecaster = forecaster;
+        _forecaster = preparation.Forecaster;
         return previous;
     }
 
@@ -134,6 +168,7 @@ public sealed class TickProcessor
             state.Repeat = tick.Timestamp == state.LastTime ? state.Repeat + 1 : 0;
             state.Round = _round;
             state.LastTime = tick.Timestamp;
+            state.Accepted++;
             if (LastTickTime is not { } newest || tick.Timestamp > newest) LastTickTime = tick.Timestamp;
             if (_history is not null) KeepInHistory(_history, ingested);
             LineProtocol.Price(batch.Lines, tick.Symbol, tick.Price, LineProtocol.Nanoseconds(tick.Timestamp, state.Repeat));
@@ -228,7 +263,7 @@ public sealed class TickProcessor
     /// Steps every state over its past ticks with <paramref name="forecaster"/>, all states together, aligned on their
     /// last tick; forecasts are made and resolved as usual but nothing is written.
     /// </summary>
-    private static void Replay(List<(SymbolState State, IReadOnlyList<Tick> Past)> replays, BatchForecaster forecaster)
+    internal static void Replay(List<(SymbolState State, IReadOnlyList<Tick> Past)> replays, BatchForecaster forecaster)
     {
         if (replays.Count == 0) return;
         int longest = replays.Max(w => w.Past.Count);

@@ -243,4 +243,37 @@ public class TickProcessorTests
         Assert.True(counters.HistoryFailures > 0);
         Assert.NotNull(counters.LastHistoryFailure);
     }
+
+    [Fact]
+    public void A_swap_re_warmed_beside_the_stream_forecasts_what_a_swap_made_at_once_after_the_same_ticks_forecasts()
+    {
+        using var first = Model(horizons: 2, warmup: 10);
+        torch.manual_seed(11);
+        var settings = first.Settings;
+        using var second = new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(2)), new ModelMetadata { Version = "v2" });
+        using var dir = new TempDirectory();
+        var ticks = Ingest(SyntheticTicks.Generate(3, 150, seed: 12));
+        var (part1, part2, part3) = (ticks[..240], ticks[240..300], ticks[300..]);
+
+        using var historyA = new TickHistory(new HistorySettings { Directory = dir.File("a") }, "ticks");
+        var beside = new TickProcessor(first, new ServingSettings(), new PipelineCounters(), historyA, rewarmTicks: 10_000);
+        beside.Process(part1, new PointBatch());
+        var preparation = beside.PrepareSwap(second);
+        beside.Process(part2, new PointBatch());   // the stream goes on while the replay runs
+        preparation.Replay();
+        Assert.Same(first, beside.CompleteSwap(preparation));
+        var a = new PointBatch();
+        beside.Process(part3, a);
+
+        using var historyB = new TickHistory(new HistorySettings { Directory = dir.File("b") }, "ticks");
+        var atOnce = new TickProcessor(first, new ServingSettings(), new PipelineCounters(), historyB, rewarmTicks: 10_000);
+        atOnce.Process(part1, new PointBatch());
+        atOnce.Process(part2, new PointBatch());
+        atOnce.SwapModel(second);
+        var b = new PointBatch();
+        atOnce.Process(part3, b);
+
+        Assert.Equal(b.Lines.ToString(), a.Lines.ToString());
+        Assert.Contains(",model=v2,", a.Lines.ToString());
+    }
 }
