@@ -33,9 +33,6 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
     /// <summary>The partition the symbol's ticks arrive on (its state is dropped when the partition is revoked).</summary>
     public int Partition { get; set; } = -1;
 
-    /// <summary>Ticks of this symbol accepted (not late) since the state was created.</summary>
-    internal long Accepted { get; set; }
-
     /// <summary>Marks the state as taken in the current batched step (see the pipeline's rounds).</summary>
     internal long Round { get; set; } = -1;
 }

@@ -19,9 +19,9 @@ namespace StreamLstm.Learning;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <see cref="Append"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/>, <see cref="Recent"/> and
-/// <see cref="Count"/> are called from one thread; <see cref="Snapshot"/>, <see cref="Ticks"/>, <see cref="Symbols"/>
-/// and <see cref="Newest"/> may be called from any other thread meanwhile.
+/// <see cref="Append"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/> and <see cref="Count"/> are
+/// called from one thread; <see cref="Snapshot"/>, <see cref="Recent(string, int)"/>, <see cref="Appended"/>,
+/// <see cref="Ticks"/>, <see cref="Symbols"/> and <see cref="Newest"/> may be called from any other thread meanwhile.
 /// </para>
 /// <para>
 /// File format, little-endian: an 8-byte header, the ASCII bytes <c>SLTH</c> then the format version (2) as u32;
@@ -251,18 +251,42 @@ public sealed partial class TickHistory : IDisposable
     }
 
     /// <summary>The symbol's last <paramref name="count"/> held ticks, oldest first; empty when the symbol is unknown.</summary>
-    public IReadOnlyList<Tick> Recent(string symbol, int count)
+    public IReadOnlyList<Tick> Recent(string symbol, int count) => Recent(symbol, count, out _);
+
+    /// <summary>
+    /// The symbol's last <paramref name="count"/> held ticks, oldest first, and how many ticks were ever appended for it
+    /// (<see cref="Appended"/>) at the same instant: safe to call from any thread.
+    /// </summary>
+    public IReadOnlyList<Tick> Recent(string symbol, int count, out long appended)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var ticks = new List<Tick>();
+        appended = 0;
         lock (_gate)
         {
-            if (count == 0 || !_symbols.TryGetValue(symbol, out var entry)) return [];
+            if (!_symbols.TryGetValue(symbol, out var entry)) return [];
+            foreach (var ring in entry.Rings) appended += ring.Appended;
+            if (count == 0) return [];
             long cutoff = Cutoff();
             foreach (var ring in entry.Rings) CopyHeld(ring, cutoff, count, ticks);
             if (entry.Rings.Count == 1) return ticks;
         }
         return ticks.OrderBy(t => t.Timestamp).TakeLast(count).ToList();
+    }
+
+    /// <summary>
+    /// Ticks ever appended for <paramref name="symbol"/> since its partitions were opened (loaded ones included), a
+    /// counter that only grows while they stay open: the difference of two readings is the ticks appended in between.
+    /// </summary>
+    public long Appended(string symbol)
+    {
+        lock (_gate)
+        {
+            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
+            long appended = 0;
+            foreach (var ring in entry.Rings) appended += ring.Appended;
+            return appended;
+        }
     }
 
     /// <summary>Ticks held of <paramref name="symbol"/>; 0 when it is unknown.</summary>

@@ -80,8 +80,8 @@ public sealed class TickProcessor
     }
 
     /// <summary>
-    /// First step of a swap, on the forecast loop: copies each symbol's last ticks of history (at most the re-warm
-    /// length) and notes how many ticks it had accepted. The expensive part, <see cref="SwapPreparation.Replay"/>, can
+    /// First step of a swap, on the forecast loop: notes each symbol and how many ticks its history had been appended
+    /// (cheap). The expensive part, <see cref="SwapPreparation.Replay"/> (copying the histories and replaying them), can
     /// then run on another thread while this processor keeps forecasting with the current model.
     /// </summary>
     public SwapPreparation PrepareSwap(ModelVersion model)
@@ -91,11 +91,11 @@ public sealed class TickProcessor
         {
             foreach (var state in _symbols.Values)
             {
-                var past = _history.Recent(state.Symbol, _rewarmTicks);
-                if (past.Count > 0) entries.Add(new(state.Symbol, new SymbolState(state.Symbol, model.Settings, _serving), past, state.Accepted));
+                long appended = _history.Appended(state.Symbol);
+                if (appended > 0) entries.Add(new(state.Symbol, new SymbolState(state.Symbol, model.Settings, _serving), appended));
             }
         }
-        return new SwapPreparation(model, entries);
+        return new SwapPreparation(model, entries, _history, _rewarmTicks);
     }
 
     /// <summary>
@@ -112,10 +112,10 @@ public sealed class TickProcessor
         var replayed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in preparation.Entries)
         {
-            if (!_symbols.TryGetValue(entry.Symbol, out var state)) continue;
+            if (!_symbols.ContainsKey(entry.Symbol) || _history is null) continue;
             replayed.Add(entry.Symbol);
-            long since = state.Accepted - entry.Accepted;
-            if (since > 0 && _history is not null) catchUp.Add((entry.Scratch, _history.Recent(entry.Symbol, (int)Math.Min(since, int.MaxValue))));
+            long since = _history.Appended(entry.Symbol) - entry.Appended;
+            if (since > 0) catchUp.Add((entry.Scratch, _history.Recent(entry.Symbol, (int)Math.Min(since, int.MaxValue))));
         }
         Replay(catchUp, preparation.Forecaster);
         foreach (var entry in preparation.Entries)
@@ -168,7 +168,6 @@ public sealed class TickProcessor
             state.Repeat = tick.Timestamp == state.LastTime ? state.Repeat + 1 : 0;
             state.Round = _round;
             state.LastTime = tick.Timestamp;
-            state.Accepted++;
             if (LastTickTime is not { } newest || tick.Timestamp > newest) LastTickTime = tick.Timestamp;
             if (_history is not null) KeepInHistory(_history, ingested);
             LineProtocol.Price(batch.Lines, tick.Symbol, tick.Price, LineProtocol.Nanoseconds(tick.Timestamp, state.Repeat));

@@ -426,4 +426,17 @@ public class TickHistoryTests
         Assert.Equal(Enumerable.Range(0, 25).Where(i => i % 2 == 0).Concat(Enumerable.Range(0, 25).Where(i => i % 2 == 1)).Select(i => 100.0 + i),
             again.Select(t => t.Price));
     }
+
+    [Fact]
+    public void Appended_counts_every_tick_added_for_a_symbol_and_recent_reads_it_at_the_same_instant()
+    {
+        using var dir = new TempDirectory();
+        using var history = new TickHistory(Settings(dir, maxTicks: 100), Topic);
+        for (int i = 0; i < 150; i++) Append(history, 0, At("X", i, 1 + i));
+        Assert.Equal(150, history.Appended("X"));   // the ring holds 100, the counter keeps counting
+        Assert.Equal(0, history.Appended("unknown"));
+        var last = history.Recent("X", 10, out long appended);
+        Assert.Equal(150, appended);
+        Assert.Equal(Enumerable.Range(140, 10).Select(i => 1.0 + i), last.Select(t => t.Price));
+    }
 }
