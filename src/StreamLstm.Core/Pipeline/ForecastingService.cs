@@ -63,13 +63,16 @@ public sealed partial class ForecastingService : IDisposable
     /// <summary>Runs until <paramref name="stopping"/> fires, then stops the retraining and shuts the pipeline down gracefully.</summary>
     public async Task RunAsync(CancellationToken stopping, TimeSpan? shutdownTimeout = null)
     {
-        var learning = Retraining?.RunAsync(stopping) ?? Task.CompletedTask;
+        // The retraining stops with the pipeline, also when the pipeline ends by failing.
+        using var stopLearning = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var learning = Retraining?.RunAsync(stopLearning.Token) ?? Task.CompletedTask;
         try
         {
             await Pipeline.RunAsync(stopping, shutdownTimeout).ConfigureAwait(false);
         }
         finally
         {
+            await stopLearning.CancelAsync().ConfigureAwait(false);
             await learning.ConfigureAwait(false);
             _history.Flush();
         }
