@@ -524,30 +524,15 @@ public sealed partial class TickHistory : IDisposable
         var temp = p.Path + NewSuffix;
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
-            var buffer = new byte[1 << 20];
-            WriteHeader(buffer);
-            int used = HeaderSize;
+            var writer = new RecordWriter(stream);
             long records = 0;
-            var offsets = new long[64];
-            var times = new long[64];
-            var prices = new double[64];
             foreach (var ring in p.Rings)
             {
-                int n = ring.Count;
-                if (times.Length < n) (offsets, times, prices) = (new long[n], new long[n], new double[n]);
-                ring.CopyOldest(n, offsets, times, prices);
-                for (int j = 0; j < n; j++)
-                {
-                    if (buffer.Length - used < MaxRecordSize)
-                    {
-                        stream.Write(buffer, 0, used);
-                        used = 0;
-                    }
-                    used += EncodeRecord(buffer.AsSpan(used), ring.Utf8, offsets[j], times[j], prices[j]);
-                }
-                records += n;
+                writer.Copy(ring, ring.Count);
+                writer.Write(ring.Utf8, ring.Count);
+                records += ring.Count;
             }
-            stream.Write(buffer, 0, used);
+            writer.Flush();
             stream.Flush(flushToDisk: true);
             p.Records = records;
         }
@@ -718,13 +703,8 @@ public sealed partial class TickHistory : IDisposable
     {
         var token = c.Cancel.Token;
         using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var buffer = new byte[1 << 20];
-        WriteHeader(buffer);
-        int used = HeaderSize;
+        var writer = new RecordWriter(temp);
         long written = 0;
-        var offsets = new long[64];
-        var times = new long[64];
-        var prices = new double[64];
         for (int i = 0; i < c.Rings.Length; i++)
         {
             token.ThrowIfCancellationRequested();
@@ -734,26 +714,12 @@ public sealed partial class TickHistory : IDisposable
             {
                 if (ring.Removed) continue;
                 n = (int)Math.Max(0, ring.Count - (ring.Appended - c.Marks[i]));
-                if (times.Length < n)
-                {
-                    times = new long[Math.Max(n, times.Length * 2)];
-                    prices = new double[times.Length];
-                    offsets = new long[times.Length];
-                }
-                ring.CopyOldest(n, offsets, times, prices);
+                writer.Copy(ring, n);
             }
-            for (int j = 0; j < n; j++)
-            {
-                if (buffer.Length - used < MaxRecordSize)
-                {
-                    temp.Write(buffer, 0, used);
-                    used = 0;
-                }
-                used += EncodeRecord(buffer.AsSpan(used), ring.Utf8, offsets[j], times[j], prices[j]);
-            }
+            writer.Write(ring.Utf8, n);
             written += n;
         }
-        temp.Write(buffer, 0, used);
+        writer.Flush();
         CompactionWritten?.Invoke();
         // Records keep arriving while the new file is written and flushed to disk; catching up until few remain
         // leaves FinishCompaction, on the appending thread, little to copy and flush.
@@ -876,6 +842,54 @@ public sealed partial class TickHistory : IDisposable
             BySymbol.Add(symbol, ring);
             Rings.Add(ring);
             return ring;
+        }
+    }
+
+    /// <summary>
+    /// Writes a history file's header, then records through a 1 MB buffer (compaction and rewrite). A ring's ticks are
+    /// copied first (under the lock where needed), then encoded.
+    /// </summary>
+    private sealed class RecordWriter
+    {
+        private readonly FileStream _stream;
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private int _used;
+        private long[] _offsets = new long[64], _times = new long[64];
+        private double[] _prices = new double[64];
+
+        public RecordWriter(FileStream stream)
+        {
+            _stream = stream;
+            WriteHeader(_buffer);
+            _used = HeaderSize;
+        }
+
+        /// <summary>Copies the oldest <paramref name="n"/> ticks of <paramref name="ring"/> for the next <see cref="Write"/>.</summary>
+        public void Copy(SymbolRing ring, int n)
+        {
+            if (_times.Length < n)
+            {
+                int length = Math.Max(n, _times.Length * 2);
+                (_offsets, _times, _prices) = (new long[length], new long[length], new double[length]);
+            }
+            ring.CopyOldest(n, _offsets, _times, _prices);
+        }
+
+        /// <summary>Encodes the <paramref name="n"/> ticks copied last as records of the symbol <paramref name="utf8"/>.</summary>
+        public void Write(byte[] utf8, int n)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                if (_buffer.Length - _used < MaxRecordSize) Flush();
+                _used += EncodeRecord(_buffer.AsSpan(_used), utf8, _offsets[j], _times[j], _prices[j]);
+            }
+        }
+
+        /// <summary>Writes what is buffered to the stream.</summary>
+        public void Flush()
+        {
+            _stream.Write(_buffer, 0, _used);
+            _used = 0;
         }
     }
 

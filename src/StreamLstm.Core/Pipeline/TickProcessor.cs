@@ -28,6 +28,7 @@ public sealed class TickProcessor
     private readonly List<Tick> _roundTicks = [];
     private readonly List<int> _roundRepeats = [];
     private Forecast?[] _forecasts = new Forecast?[64];
+    private SymbolState[] _batchStates = new SymbolState[64];
     private long _round;
     private readonly TickHistory? _history;
     private readonly DriftMonitor? _drift;
@@ -146,14 +147,14 @@ public sealed class TickProcessor
     public void Process(ReadOnlySpan<IngestedTick> ticks, PointBatch batch)
     {
         int points = 0, forecasts = 0, late = 0;
-        if (_history is not null) WarmFromHistory(ticks, _history);
+        ResolveStates(ticks);
         _round++;
-        foreach (var ingested in ticks)
+        for (int t = 0; t < ticks.Length; t++)
         {
+            var ingested = ticks[t];
             var tick = ingested.Tick;
+            var state = _batchStates[t];
             batch.Positions.Add(ingested.Position);
-            if (!_symbols.TryGetValue(tick.Symbol, out var state))
-                _symbols[tick.Symbol] = state = new SymbolState(tick.Symbol, _model.Settings, _serving, LiveScore);
             state.Partition = ingested.Position.Partition;
             if (tick.Timestamp < state.LastTime)
             {
@@ -177,6 +178,7 @@ public sealed class TickProcessor
             _roundRepeats.Add(state.Repeat);
         }
         (points, forecasts) = Add((points, forecasts), Flush(batch));
+        Array.Clear(_batchStates, 0, ticks.Length);
         if (_history is not null) FlushHistory(_history);
         batch.Points += points;
         _counters.AddTicks(ticks.Length);
@@ -186,35 +188,26 @@ public sealed class TickProcessor
     }
 
     /// <summary>
-    /// Creates the state of every symbol of <paramref name="ticks"/> not seen since start and re-warms those with
-    /// history: all of them stepped together over their last ticks through the ordinary per-tick path, nothing
-    /// written. A partition's history is opened at its first tick and rewound to that tick's offset first: ticks from
-    /// there on were not acknowledged before the restart and are about to be processed again.
+    /// Finds the state of each tick's symbol (one lookup per tick, kept in <see cref="_batchStates"/> for the batch),
+    /// creating the states of symbols not seen since start; with a history, those are re-warmed from it: all of them
+    /// stepped together over their last ticks through the ordinary per-tick path, nothing written. A partition's
+    /// history is opened at its first tick and rewound to that tick's offset first: ticks from there on were not
+    /// acknowledged before the restart and are about to be processed again.
     /// </summary>
-    private void WarmFromHistory(ReadOnlySpan<IngestedTick> ticks, TickHistory history)
+    private void ResolveStates(ReadOnlySpan<IngestedTick> ticks)
     {
+        if (_batchStates.Length < ticks.Length) _batchStates = new SymbolState[Math.Max(ticks.Length, _batchStates.Length * 2)];
         List<(SymbolState State, IReadOnlyList<Tick> Past)>? warming = null;
-        foreach (var ingested in ticks)
+        for (int t = 0; t < ticks.Length; t++)
         {
-            var symbol = ingested.Tick.Symbol;
-            if (_symbols.ContainsKey(symbol)) continue;
-            int partition = ingested.Position.Partition;
-            if (!history.IsOpen(partition))
+            var symbol = ticks[t].Tick.Symbol;
+            if (!_symbols.TryGetValue(symbol, out var state))
             {
-                try
-                {
-                    history.Open(partition, fromOffset: ingested.Position.Offset);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    _counters.AddHistoryFailure(ex.Message);
-                }
+                _symbols[symbol] = state = _history is null
+                    ? new SymbolState(symbol, _model.Settings, _serving, LiveScore)
+                    : NewStateFromHistory(ticks[t], _history, ref warming);
             }
-            var state = new SymbolState(symbol, _model.Settings, _serving) { Partition = partition };
-            _symbols[symbol] = state;
-            var past = history.Recent(symbol, _rewarmTicks);
-            if (past.Count == 0) state.Tracker.Score = LiveScore;
-            else (warming ??= []).Add((state, past));
+            _batchStates[t] = state;
         }
         if (warming is null) return;
         Replay(warming, _forecaster);
@@ -228,6 +221,28 @@ public sealed class TickProcessor
             state.Tracker.Score = LiveScore;
         }
         _counters.AddRewarmed(warming.Count);
+    }
+
+    private SymbolState NewStateFromHistory(in IngestedTick ingested, TickHistory history, ref List<(SymbolState State, IReadOnlyList<Tick> Past)>? warming)
+    {
+        int partition = ingested.Position.Partition;
+        if (!history.IsOpen(partition))
+        {
+            try
+            {
+                history.Open(partition, fromOffset: ingested.Position.Offset);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _counters.AddHistoryFailure(ex.Message);
+            }
+        }
+        // No running score while re-warming: the replayed forecasts were served before the restart, not now.
+        var state = new SymbolState(ingested.Tick.Symbol, _model.Settings, _serving) { Partition = partition };
+        var past = history.Recent(state.Symbol, _rewarmTicks);
+        if (past.Count == 0) state.Tracker.Score = LiveScore;
+        else (warming ??= []).Add((state, past));
+        return state;
     }
 
     /// <summary>
