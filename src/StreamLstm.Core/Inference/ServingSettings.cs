@@ -27,6 +27,14 @@ public sealed record ServingSettings
     [Range(-1.0, 1.0)]
     public double SkillMargin { get; init; } = 0.0;
 
+    /// <summary>
+    /// Most symbols the worker keeps state for. A tick of a new symbol beyond it is a dead letter, so a producer that
+    /// invents symbols cannot grow memory (about 3 KB of state per symbol) or InfluxDB series without bound.
+    /// Default 100,000.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int MaxSymbols { get; init; } = 100_000;
+
     /// <summary>Throws <see cref="ValidationException"/> naming the first invalid setting.</summary>
     public void Validate() => Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
 }
