@@ -2,6 +2,7 @@ using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
+using StreamLstm.Ticks;
 
 namespace StreamLstm.Pipeline;
 
@@ -34,4 +35,7 @@ public sealed record ForecastingOptions
 
     /// <summary>Where ticks are accumulated (<c>History:*</c>).</summary>
     public HistorySettings History { get; init; } = new();
+
+    /// <summary>What counts as a usable tick beyond its format: clock skew, late-tick warnings (<c>Ticks:*</c>).</summary>
+    public TickSettings Ticks { get; init; } = new();
 }

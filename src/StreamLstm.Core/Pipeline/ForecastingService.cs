@@ -29,6 +29,7 @@ public sealed partial class ForecastingService : IDisposable
     {
         options.Learning.Validate();
         options.History.Validate();
+        options.Ticks.Validate();
         _options = options;
         _logger = loggers.CreateLogger<ForecastingService>();
         var store = new ModelStore(options.ModelDirectory);

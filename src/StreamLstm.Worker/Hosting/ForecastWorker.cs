@@ -7,6 +7,7 @@ using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
+using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Hosting;
 
@@ -23,6 +24,7 @@ public sealed partial class ForecastWorker(
     IOptions<TrainingSettings> training,
     IOptions<LearningSettings> learning,
     IOptions<HistorySettings> history,
+    IOptions<TickSettings> ticks,
     PipelineCounters counters,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -44,6 +46,7 @@ public sealed partial class ForecastWorker(
             Training = training.Value,
             Learning = learning.Value,
             History = history.Value,
+            Ticks = ticks.Value,
         };
         var sink = PointSinks.For(influx.Value, DefaultLineFile, counters, loggers.CreateLogger<InfluxPointSink>());
         LogSink(_logger, PointSinks.Destination(influx.Value, DefaultLineFile));

@@ -4,6 +4,7 @@ using StreamLstm.Inference;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
+using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Hosting;
 
@@ -23,7 +24,7 @@ public sealed class ModelStoreOptions
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
 public sealed class WorkerOptionsValidator :
     IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>,
-    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>
+    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
@@ -67,6 +68,8 @@ public sealed class WorkerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, LearningSettings options) => Check("Learning", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, HistorySettings options) => Check("History", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, TickSettings options) => Check("Ticks", options.Validate);
 
     /// <summary>Runs a settings record's own validation; the failure names the key (<c>Section:Member</c>).</summary>
     private static ValidateOptionsResult Check(string section, Action validate)

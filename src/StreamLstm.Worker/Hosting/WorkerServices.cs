@@ -7,6 +7,7 @@ using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
+using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Hosting;
 
@@ -23,6 +24,7 @@ public static class WorkerServices
         builder.Services.AddOptions<TrainingSettings>().BindConfiguration("Training").ValidateOnStart();
         builder.Services.AddOptions<LearningSettings>().BindConfiguration("Learning").ValidateOnStart();
         builder.Services.AddOptions<HistorySettings>().BindConfiguration("History").ValidateOnStart();
+        builder.Services.AddOptions<TickSettings>().BindConfiguration("Ticks").ValidateOnStart();
         builder.Services.AddSingleton<WorkerOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<KafkaOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
         builder.Services.AddSingleton<IValidateOptions<InfluxOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
@@ -32,6 +34,7 @@ public static class WorkerServices
         builder.Services.AddSingleton<IValidateOptions<TrainingSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
         builder.Services.AddSingleton<IValidateOptions<LearningSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
         builder.Services.AddSingleton<IValidateOptions<HistorySettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        builder.Services.AddSingleton<IValidateOptions<TickSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
         builder.Services.AddSingleton<PipelineCounters>();
         builder.Services.AddHostedService<ForecastWorker>();
         builder.Services.AddSystemd();

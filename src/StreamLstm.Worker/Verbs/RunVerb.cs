@@ -39,6 +39,7 @@ public static class RunVerb
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.TrainingSettings>>().Value;
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.LearningSettings>>().Value;
             _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.HistorySettings>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Ticks.TickSettings>>().Value;
             host.Run();
         }
         catch (OptionsValidationException ex)
