@@ -30,6 +30,12 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
     /// <summary>Event time of the symbol's last accepted tick (late ticks are earlier than this); null before the first.</summary>
     public DateTime? LastTime { get; set; }
 
+    /// <summary>Late ticks of this symbol skipped since its state was made.</summary>
+    public long LateTicks { get; set; }
+
+    /// <summary>Late ticks of this symbol skipped since its last accepted tick.</summary>
+    public int LateInARow { get; set; }
+
     /// <summary>The partition the symbol's ticks arrive on (its state is dropped when the partition is revoked).</summary>
     public int Partition { get; set; } = -1;
 

@@ -9,7 +9,8 @@ namespace StreamLstm.Ingest;
 /// <summary>
 /// Consumes the tick topic in a consumer group on its own thread. Valid ticks go to a bounded queue (when it is full,
 /// the assigned partitions are paused, not the group membership); unusable messages go to the dead-letter topic with
-/// the reason and their origin. Offsets are stored only when the message is done: its points accepted by the sink
+/// the reason and their origin, and so do ticks that <see cref="TickAdmission"/> refuses (from the future, or of a new
+/// symbol beyond the bound). Offsets are stored only when the message is done: its points accepted by the sink
 /// (<see cref="Acknowledge"/>) or its dead letter acknowledged by the broker; auto-commit then commits stored offsets.
 /// </summary>
 public sealed partial class KafkaTickSource : IDisposable
@@ -22,10 +23,17 @@ public sealed partial class KafkaTickSource : IDisposable
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly IProducer<byte[]?, byte[]?> _deadLetters;
     private readonly Queue<ConsumeResult<byte[]?, byte[]?>> _stash = new();
+    private readonly TickAdmission _admission;
+    private long _symbolRefusalLoggedAt = long.MinValue;
+    private long _symbolRefusalsLogged;
+
+    /// <summary>How often refusals of new symbols beyond the bound are logged at most (a flood would drown the log).</summary>
+    internal static readonly TimeSpan SymbolRefusalLogInterval = TimeSpan.FromMinutes(1);
 
     public KafkaTickSource(KafkaOptions options, ChannelWriter<IngestedTick> output, PipelineCounters counters, ILogger logger,
-        Action<IReadOnlyList<int>>? partitionsDropped = null)
+        TickAdmission admission, Action<IReadOnlyList<int>>? partitionsDropped = null)
     {
+        _admission = admission;
         _options = options;
         _output = output;
         _counters = counters;
@@ -51,19 +59,17 @@ public sealed partial class KafkaTickSource : IDisposable
         };
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
             .SetPartitionsAssignedHandler((_, assigned) => LogAssigned(_logger, string.Join(",", assigned.Select(p => p.Partition.Value))))
-            .SetPartitionsRevokedHandler((c, revoked) =>
+            .SetPartitionsRevokedHandler((_, revoked) =>
             {
                 var partitions = revoked.Select(p => p.Partition.Value).ToList();
                 LogRevoked(_logger, string.Join(",", partitions));
-                _tracker.Forget(partitions);
-                partitionsDropped?.Invoke(partitions);
+                Drop(partitions);
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
                 var partitions = lost.Select(p => p.Partition.Value).ToList();
                 LogLost(_logger, string.Join(",", partitions));
-                _tracker.Forget(partitions);
-                partitionsDropped?.Invoke(partitions);
+                Drop(partitions);
             })
             .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
             .SetLogHandler((_, message) => { if (message.Level <= SyslogLevel.Warning) LogLibrdkafka(_logger, message.Facility, message.Message); })
@@ -77,6 +83,14 @@ public sealed partial class KafkaTickSource : IDisposable
         _deadLetters = new ProducerBuilder<byte[]?, byte[]?>(producerConfig)
             .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
             .Build();
+
+        // Revoked and lost partitions alike: their offsets are no longer ours to store and their symbols' state goes.
+        void Drop(List<int> partitions)
+        {
+            _tracker.Forget(partitions);
+            _admission.Forget(partitions);
+            partitionsDropped?.Invoke(partitions);
+        }
     }
 
     /// <summary>Partitions currently assigned to this worker.</summary>
@@ -176,6 +190,11 @@ public sealed partial class KafkaTickSource : IDisposable
             SendToDeadLetters(result, position, error!);
             return;
         }
+        if (_admission.Admit(tick, position.Partition) is { } refusal)
+        {
+            Refuse(result, position, refusal);
+            return;
+        }
         var item = new IngestedTick(tick, position, System.Diagnostics.Stopwatch.GetTimestamp());
         if (_output.TryWrite(item)) return;
 
@@ -220,7 +239,27 @@ public sealed partial class KafkaTickSource : IDisposable
         }
     }
 
-    private void SendToDeadLetters(ConsumeResult<byte[]?, byte[]?> result, SourcePosition position, string error)
+    private void Refuse(ConsumeResult<byte[]?, byte[]?> result, SourcePosition position, TickAdmission.Refusal refusal)
+    {
+        if (refusal.Kind == TickAdmission.RefusalKind.Future)
+        {
+            _counters.AddFutureTick();
+            SendToDeadLetters(result, position, refusal.Reason);
+            return;
+        }
+        long refused = _counters.AddSymbolRefused();
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_symbolRefusalLoggedAt == long.MinValue
+            || System.Diagnostics.Stopwatch.GetElapsedTime(_symbolRefusalLoggedAt, now) >= SymbolRefusalLogInterval)
+        {
+            LogSymbolsRefused(_logger, refused - _symbolRefusalsLogged, refused, _admission.MaxSymbols, refusal.Reason);
+            _symbolRefusalLoggedAt = now;
+            _symbolRefusalsLogged = refused;
+        }
+        SendToDeadLetters(result, position, refusal.Reason, log: false);
+    }
+
+    private void SendToDeadLetters(ConsumeResult<byte[]?, byte[]?> result, SourcePosition position, string error, bool log = true)
     {
         var headers = new Headers();
         if (result.Message.Headers is { } original)
@@ -229,7 +268,7 @@ public sealed partial class KafkaTickSource : IDisposable
         headers.Add("source-topic", Encoding.UTF8.GetBytes(result.Topic));
         headers.Add("source-partition", Encoding.UTF8.GetBytes(position.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         headers.Add("source-offset", Encoding.UTF8.GetBytes(position.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        LogDeadLetter(_logger, position.Partition, position.Offset, error);
+        if (log) LogDeadLetter(_logger, position.Partition, position.Offset, error);
         _deadLetters.Produce(_options.DeadLetterTopic, new Message<byte[]?, byte[]?> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, report =>
         {
             if (report.Error.IsError)
@@ -266,6 +305,9 @@ public sealed partial class KafkaTickSource : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message at partition {Partition} offset {Offset} goes to the dead-letter topic: {Error}")]
     private static partial void LogDeadLetter(ILogger logger, int partition, long offset, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} ticks of new symbols went to the dead-letter topic ({Total} so far): the worker keeps state for at most Serving:MaxSymbols ({Max}) symbols; latest: {Reason}")]
+    private static partial void LogSymbolsRefused(ILogger logger, long count, long total, int max, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dead letter for partition {Partition} offset {Offset} was not written ({Reason}); its offset is not stored")]
     private static partial void LogDeadLetterFailed(ILogger logger, int partition, long offset, string reason);

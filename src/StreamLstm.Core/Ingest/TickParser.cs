@@ -9,7 +9,8 @@ namespace StreamLstm.Ingest;
 /// <summary>
 /// Parses a tick message value: UTF-8 JSON <c>{"symbol":"EURUSD","ts":"2024-05-01T12:00:00.123Z","price":1.0712,"volume":1000}</c>.
 /// <c>ts</c> is ISO-8601 (no offset means UTC) or whole Unix epoch milliseconds as a JSON number; <c>volume</c> is
-/// optional; unknown fields are ignored. Anything unusable is refused with the reason, for the dead-letter topic.
+/// optional; unknown fields are ignored. Anything unusable is refused with the reason, for the dead-letter topic; so
+/// is a field the tick is made of given twice (JSON leaves it open which one counts, and producers disagree).
 /// </summary>
 public static class TickParser
 {
@@ -33,6 +34,7 @@ public static class TickParser
         string? symbol = null;
         DateTime? ts = null;
         double? price = null, volume = null;
+        bool volumeSeen = false;
         try
         {
             var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = 16 });
@@ -45,18 +47,21 @@ public static class TickParser
             {
                 if (reader.ValueTextEquals("symbol"u8))
                 {
+                    if (symbol is not null) { error = Duplicate("symbol"); return false; }
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String) { error = $"'symbol' is {Describe(reader.TokenType)}, not a string"; return false; }
                     symbol = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("ts"u8))
                 {
+                    if (ts is not null) { error = Duplicate("ts"); return false; }
                     reader.Read();
                     if (!TryReadTimestamp(ref reader, out var parsed, out error)) return false;
                     ts = parsed;
                 }
                 else if (reader.ValueTextEquals("price"u8))
                 {
+                    if (price is not null) { error = Duplicate("price"); return false; }
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Number) { error = $"'price' is {Describe(reader.TokenType)}, not a number"; return false; }
                     if (!reader.TryGetDouble(out var p) || !double.IsFinite(p)) { error = $"'price' {RawText(ref reader)} is not a positive finite number"; return false; }
@@ -64,6 +69,8 @@ public static class TickParser
                 }
                 else if (reader.ValueTextEquals("volume"u8))
                 {
+                    if (volumeSeen) { error = Duplicate("volume"); return false; }
+                    volumeSeen = true;
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Null) continue;
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var v)) { error = $"'volume' is {Describe(reader.TokenType)}, not a number"; return false; }
@@ -112,7 +119,9 @@ public static class TickParser
                 error = $"'ts' {RawText(ref reader)} is a number but not whole Unix epoch milliseconds";
                 return false;
             }
-            return TimestampParser.TryFromEpochMilliseconds(ms, out utc, out error);
+            if (TimestampParser.TryFromEpochMilliseconds(ms, out utc, out error)) return true;
+            error = "'ts': " + error;
+            return false;
         }
         if (reader.TokenType == JsonTokenType.String)
         {
@@ -168,6 +177,8 @@ public static class TickParser
         }
         return true;
     }
+
+    private static string Duplicate(string field) => $"'{field}' is given more than once";
 
     private static string RawText(ref Utf8JsonReader reader) =>
         Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);

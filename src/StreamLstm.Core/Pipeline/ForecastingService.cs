@@ -42,6 +42,7 @@ public sealed partial class ForecastingService : IDisposable
             FollowInterval = options.FollowInterval,
             History = _history,
             RewarmTicks = options.History.RewarmTicks,
+            Ticks = options.Ticks,
             Drift = drift,
             LatencyObserver = latencyObserver,
         };

@@ -3,6 +3,7 @@ namespace StreamLstm.Pipeline;
 /// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
 public sealed class PipelineCounters
 {
+    private long _futureTicks, _symbolsRefused;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
     private string? _lastHistoryFailure;
 
@@ -14,6 +15,12 @@ public sealed class PipelineCounters
     public long PointsWritten => Interlocked.Read(ref _pointsWritten);
     public long PointsRejected => Interlocked.Read(ref _pointsRejected);
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
+
+    /// <summary>Ticks sent to the dead-letter topic for being too far ahead of the wall clock (counted in <see cref="DeadLettered"/> once written).</summary>
+    public long FutureTicks => Interlocked.Read(ref _futureTicks);
+
+    /// <summary>Ticks of new symbols sent to the dead-letter topic because <c>Serving:MaxSymbols</c> symbols had state.</summary>
+    public long SymbolsRefused => Interlocked.Read(ref _symbolsRefused);
 
     /// <summary>Symbols re-warmed from their history when first seen after a (re)start.</summary>
     public long Rewarmed => Interlocked.Read(ref _rewarmed);
@@ -31,6 +38,8 @@ public sealed class PipelineCounters
     internal void AddLate(long n) => Interlocked.Add(ref _late, n);
     internal void AddForecasts(long n) => Interlocked.Add(ref _forecasts, n);
     internal void AddPoints(long n) => Interlocked.Add(ref _points, n);
+    internal void AddFutureTick() => Interlocked.Increment(ref _futureTicks);
+    internal long AddSymbolRefused() => Interlocked.Increment(ref _symbolsRefused);
     internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
 

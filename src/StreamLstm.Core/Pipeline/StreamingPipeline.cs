@@ -65,6 +65,12 @@ public sealed partial class StreamingPipeline
     /// <summary>Most ticks of its history a symbol is re-warmed over after a (re)start. Default 1,000.</summary>
     public int RewarmTicks { get; init; } = 1_000;
 
+    /// <summary>What ticks are refused besides their format (clock skew) and when late runs are reported. Default: the defaults.</summary>
+    public StreamLstm.Ticks.TickSettings Ticks { get; init; } = new();
+
+    /// <summary>The wall clock ticks are checked against (tests). Default: the system clock.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>Fed with every resolved one-tick-ahead forecast, to signal drift to the retraining. Null: none.</summary>
     public DriftMonitor? Drift { get; init; }
 
@@ -108,10 +114,11 @@ public sealed partial class StreamingPipeline
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, _dropped.Enqueue);
+        using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger,
+            new TickAdmission(Ticks, _serving.MaxSymbols, Clock), _dropped.Enqueue);
         _source = source;
         var sink = _sinkFactory(source.Acknowledge);
-        var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks);
+        var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger);
         LiveScore = processor.LiveScore;
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
@@ -15,9 +17,11 @@ namespace StreamLstm.Pipeline;
 /// whose target this tick is. With a <see cref="TickHistory"/>, every accepted tick is appended to it, and a symbol seen
 /// for the first time since the worker (re)started is first re-warmed from its history: its features, recurrent state,
 /// interval calibration and skill gate are replayed over its last ticks, with no points written, so its next tick is
-/// forecast as if the worker had never stopped. Not thread-safe: one thread drives it.
+/// forecast as if the worker had never stopped. A symbol whose ticks keep arriving late (after a tick that jumped
+/// ahead) is reported: a warning names it once <see cref="TickSettings.LateWarning"/> were skipped in a row. Not
+/// thread-safe: one thread drives it.
 /// </summary>
-public sealed class TickProcessor
+public sealed partial class TickProcessor
 {
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private ModelVersion _model;
@@ -33,6 +37,8 @@ public sealed class TickProcessor
     private readonly TickHistory? _history;
     private readonly DriftMonitor? _drift;
     private readonly int _rewarmTicks;
+    private readonly int _lateWarning;
+    private readonly ILogger _logger;
 
     /// <param name="model">The model serving first.</param>
     /// <param name="serving">Online calibration and skill gate settings.</param>
@@ -40,9 +46,13 @@ public sealed class TickProcessor
     /// <param name="history">Where accepted ticks are kept, and symbols re-warmed from (null: none).</param>
     /// <param name="drift">Fed with every resolved one-tick-ahead forecast (null: none).</param>
     /// <param name="rewarmTicks">Most ticks of its history a new symbol is re-warmed over.</param>
+    /// <param name="ticks">When a run of late ticks is reported (null: the defaults).</param>
+    /// <param name="logger">Where that report goes (null: nowhere).</param>
     public TickProcessor(ModelVersion model, ServingSettings serving, PipelineCounters counters,
-        TickHistory? history = null, DriftMonitor? drift = null, int rewarmTicks = 1_000)
+        TickHistory? history = null, DriftMonitor? drift = null, int rewarmTicks = 1_000, TickSettings? ticks = null, ILogger? logger = null)
     {
+        _lateWarning = (ticks ?? new TickSettings()).LateWarning;
+        _logger = logger ?? NullLogger.Instance;
         _model = model;
         _serving = serving;
         _forecaster = new BatchForecaster(model);
@@ -60,6 +70,9 @@ public sealed class TickProcessor
 
     /// <summary>Symbols with state.</summary>
     public int Symbols => _symbols.Count;
+
+    /// <summary>Late ticks of <paramref name="symbol"/> skipped since its state was made (0 for a symbol without state).</summary>
+    public long LateTicks(string symbol) => _symbols.TryGetValue(symbol, out var state) ? state.LateTicks : 0;
 
     /// <summary>The model serving right now.</summary>
     public ModelVersion Model => _model;
@@ -159,7 +172,14 @@ public sealed class TickProcessor
             if (tick.Timestamp < state.LastTime)
             {
                 late++;
+                state.LateTicks++;
+                if (++state.LateInARow == _lateWarning) LogLateRun(_logger, tick.Symbol, state.LateInARow, state.LastTime.Value, tick.Timestamp, state.LateTicks);
                 continue;
+            }
+            if (state.LateInARow > 0)
+            {
+                if (state.LateInARow >= _lateWarning) LogLateRunEnded(_logger, tick.Symbol, state.LateInARow);
+                state.LateInARow = 0;
             }
             if (state.Round == _round)
             {
@@ -298,6 +318,12 @@ public sealed class TickProcessor
             forecaster.Advance(states, stepTicks, forecasts);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Symbol {Symbol}: {InARow} ticks in a row were earlier than its last tick at {LastTime:O} (the latest at {TickTime:O}) and were skipped as late ({Total} late in all); if that tick was stamped wrong, see 'A symbol stuck behind a bad tick' in the README")]
+    private static partial void LogLateRun(ILogger logger, string symbol, int inARow, DateTime lastTime, DateTime tickTime, long total);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Symbol {Symbol} is forecast again after {InARow} late ticks in a row")]
+    private static partial void LogLateRunEnded(ILogger logger, string symbol, int inARow);
 
     private static (int, int) Add((int, int) a, (int, int) b) => (a.Item1 + b.Item1, a.Item2 + b.Item2);
 

@@ -6,22 +6,29 @@ namespace StreamLstm.Ticks;
 /// <summary>
 /// Reads a CSV of prices: a header with at least <c>timestamp,symbol,price</c> (and optionally <c>volume</c>); other
 /// columns are ignored. Rows may interleave symbols; each symbol's rows should be in time order: a row earlier than
-/// its symbol's previous row is late, and is skipped and counted, as the worker does with late ticks.
+/// its symbol's previous row is late, and is skipped and counted, as the worker does with late ticks. A row further
+/// ahead of the wall clock than <see cref="TickSettings.MaxClockSkew"/> is an error naming the line, as such a tick is
+/// a dead letter for the worker.
 /// </summary>
 public static class PriceCsvReader
 {
     /// <summary>Reads every row of <paramref name="path"/>; throws <see cref="InvalidDataException"/> naming the line.</summary>
-    public static PriceData Read(string path)
+    /// <param name="path">The CSV file.</param>
+    /// <param name="rules">The clock-skew rule (null: the defaults).</param>
+    /// <param name="now">The wall clock the rule is checked against (null: now).</param>
+    public static PriceData Read(string path, TickSettings? rules = null, DateTime? now = null)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"data file '{path}' does not exist", path);
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Read(reader, path);
+        return Read(reader, path, rules, now);
     }
 
     /// <summary>Reads every row from <paramref name="reader"/>; <paramref name="name"/> names the source in errors.</summary>
-    public static PriceData Read(TextReader reader, string name)
+    public static PriceData Read(TextReader reader, string name, TickSettings? rules = null, DateTime? now = null)
     {
+        rules ??= new TickSettings();
+        var clock = now ?? DateTime.UtcNow;
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{name}: the file is empty (expected a header with timestamp,symbol,price)");
         var columns = SplitLine(header);
         int tsCol = IndexOf(columns, "timestamp"), symCol = IndexOf(columns, "symbol"), priceCol = IndexOf(columns, "price");
@@ -44,6 +51,8 @@ public static class PriceCsvReader
                 throw new InvalidDataException($"{name}: line {lineNo}: expected at least {needed} columns, found {fields.Count}");
             if (!TimestampParser.TryParse(fields[tsCol], out var ts, out var tsError))
                 throw new InvalidDataException($"{name}: line {lineNo}: {tsError}");
+            if (rules.Ahead(ts, clock) is { } aheadError)
+                throw new InvalidDataException($"{name}: line {lineNo}: timestamp {aheadError}");
             var symbol = fields[symCol];
             if (SymbolRules.Validate(symbol) is { } symError)
                 throw new InvalidDataException($"{name}: line {lineNo}: {symError}");

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace StreamLstm.Ticks;
 
@@ -15,6 +16,24 @@ public sealed record TickSettings
     /// <summary>Late ticks of one symbol in a row after which a warning names the symbol. Default 100.</summary>
     [Range(1, int.MaxValue)]
     public int LateWarning { get; init; } = 100;
+
+    /// <summary>
+    /// Null when <paramref name="timestamp"/> is at most <see cref="MaxClockSkew"/> ahead of <paramref name="now"/>;
+    /// otherwise why it is refused, to follow the name of the field (<c>'ts' 2099-01-01T00:00:00.000Z is ...</c>).
+    /// </summary>
+    public string? Ahead(DateTime timestamp, DateTime now)
+    {
+        var ahead = timestamp - now;
+        if (ahead <= MaxClockSkew) return null;
+        return $"{TimestampParser.Format(timestamp)} is {Describe(ahead)} ahead of the clock ({TimestampParser.Format(now)}), "
+            + $"more than Ticks:MaxClockSkew ({MaxClockSkew.ToString("c", CultureInfo.InvariantCulture)})";
+    }
+
+    private static string Describe(TimeSpan span) => span.TotalDays >= 2
+        ? $"{Math.Floor(span.TotalDays).ToString("N0", CultureInfo.InvariantCulture)} days"
+        : span.TotalHours >= 2
+            ? $"{span.TotalHours.ToString("F1", CultureInfo.InvariantCulture)} hours"
+            : $"{span.TotalMinutes.ToString("F1", CultureInfo.InvariantCulture)} minutes";
 
     /// <summary>Throws <see cref="ValidationException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -47,18 +47,36 @@ public static class TimestampParser
         return false;
     }
 
-    /// <summary>Converts whole Unix epoch milliseconds, refusing values outside the representable range.</summary>
+    private const long MaxEpochMilliseconds = 253402300799999L;
+
+    /// <summary>
+    /// Converts whole Unix epoch milliseconds, refusing values outside the representable range. A value too large
+    /// for milliseconds that reads as epoch microseconds or nanoseconds (a producer's common mistake: any such value
+    /// of a date after 1977 is out of range for milliseconds) is refused with the date it would be in that unit.
+    /// </summary>
     public static bool TryFromEpochMilliseconds(long ms, out DateTime utc, out string? error)
     {
         utc = default;
         error = null;
-        if (ms < -62135596800000L || ms > 253402300799999L)
+        if (ms < -62135596800000L || ms > MaxEpochMilliseconds)
         {
-            error = $"timestamp {ms} is out of range for epoch milliseconds";
+            error = $"timestamp {ms} is out of range for epoch milliseconds{UnitHint(ms)}";
             return false;
         }
         utc = DateTime.UnixEpoch.AddMilliseconds(ms);
         return true;
+    }
+
+    /// <summary>Formats a UTC time the way errors show it: ISO-8601 with milliseconds and <c>Z</c>.</summary>
+    public static string Format(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static string UnitHint(long value)
+    {
+        if (value <= MaxEpochMilliseconds) return "";
+        // Every positive long is below 9.3e18 ns, so a value too large for microseconds reads as nanoseconds.
+        return value / 1000 <= MaxEpochMilliseconds
+            ? $"; it looks like epoch microseconds ({Format(DateTime.UnixEpoch.AddTicks(value * 10))}): send milliseconds"
+            : $"; it looks like epoch nanoseconds ({Format(DateTime.UnixEpoch.AddTicks(value / 100))}): send milliseconds";
     }
 
     private static bool IsAllDigits(ReadOnlySpan<char> text)

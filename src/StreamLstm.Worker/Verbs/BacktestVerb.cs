@@ -29,7 +29,7 @@ public static class BacktestVerb
             var h = parse.GetValue(horizon);
             if (h < 1) throw new CliException($"--horizon must be at least 1, got {h}");
             var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
-            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName);
+            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName, VerbConfiguration.Ticks(configuration));
             var outDir = parse.GetValue(output)!.FullName;
             Directory.CreateDirectory(outDir);
 

@@ -40,13 +40,14 @@ public static class DemoVerb
         var modelSettings = VerbConfiguration.Model(configuration);
         var training = VerbConfiguration.Training(configuration, null);
         var serving = VerbConfiguration.Serving(configuration);
+        var tickRules = VerbConfiguration.Ticks(configuration);
         var influx = new InfluxOptions();
         configuration.GetSection("Influx").Bind(influx);
         if (seconds is { } s) training = training with { MaxDuration = TimeSpan.FromSeconds(s * 0.35) };
         outDir ??= Path.GetFullPath("demo-output");
         Directory.CreateDirectory(outDir);
 
-        var ticks = LoadSample();
+        var ticks = LoadSample(tickRules);
         int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
         Console.WriteLine($"demo: {ticks.Count} ticks of {symbols} symbols (bundled sample); output in {outDir}");
         var trained = TrainVerb.TrainWithProgress(modelSettings, training, Backtester.TrainingSeries(ticks, 0.7, modelSettings.Warmup));
@@ -62,7 +63,7 @@ public static class DemoVerb
         var linePath = Path.Combine(outDir, "forecasts.lp");
         if (string.IsNullOrWhiteSpace(influx.Url) && File.Exists(linePath)) File.Delete(linePath);
         var sink = PointSinks.For(influx, linePath, counters, loggers.CreateLogger<InfluxPointSink>());
-        var pipeline = new StreamingPipeline(kafka, model, serving, sink, loggers.CreateLogger<StreamingPipeline>(), counters);
+        var pipeline = new StreamingPipeline(kafka, model, serving, sink, loggers.CreateLogger<StreamingPipeline>(), counters) { Ticks = tickRules };
 
         using var stop = new CancellationTokenSource();
         var deadline = seconds is { } limit ? TimeSpan.FromSeconds(limit - 3) : (TimeSpan?)null;
@@ -90,11 +91,11 @@ public static class DemoVerb
     private static string Format(double? value) => value is { } v ? v.ToString("F4") : "n/a";
 
     /// <summary>The bundled sample (MIT / BSD-3 licensed daily prices, see Samples/README.md).</summary>
-    public static List<Tick> LoadSample()
+    public static List<Tick> LoadSample(TickSettings? rules = null)
     {
         using var stream = typeof(DemoVerb).Assembly.GetManifestResourceStream(SampleResource)
             ?? throw new InvalidOperationException($"resource {SampleResource} is missing from the build");
         using var reader = new StreamReader(stream);
-        return PriceFile.Read(reader, "bundled sample");
+        return PriceFile.Read(reader, "bundled sample", rules ?? new TickSettings());
     }
 }

@@ -5,9 +5,9 @@ namespace StreamLstm.Worker.Verbs;
 /// <summary>Reads a CSV of prices for a verb, telling the user about late rows that were skipped.</summary>
 public static class PriceFile
 {
-    public static List<Tick> Read(string path) => Report(PriceCsvReader.Read(path), path);
+    public static List<Tick> Read(string path, TickSettings rules) => Report(PriceCsvReader.Read(path, rules), path);
 
-    public static List<Tick> Read(TextReader reader, string name) => Report(PriceCsvReader.Read(reader, name), name);
+    public static List<Tick> Read(TextReader reader, string name, TickSettings rules) => Report(PriceCsvReader.Read(reader, name, rules), name);
 
     private static List<Tick> Report(PriceData data, string name)
     {

@@ -22,7 +22,7 @@ public static class ReplayVerb
             if (parse.GetValue(rate) is <= 0) throw new CliException($"--rate must be positive, got {parse.GetValue(rate)}");
             var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
             var producerSettings = configuration.GetSection("Kafka:Producer").GetChildren().ToDictionary(c => c.Key, c => c.Value ?? "");
-            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName);
+            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName, VerbConfiguration.Ticks(configuration));
             var sent = TickPublisher.Publish(ticks, parse.GetValue(bootstrap)!, parse.GetValue(topic)!, parse.GetValue(rate), producerSettings);
             Console.WriteLine($"published {sent} ticks to {parse.GetValue(topic)}");
             return 0;

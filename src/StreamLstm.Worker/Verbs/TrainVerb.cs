@@ -23,7 +23,7 @@ public static class TrainVerb
             var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
             var model = VerbConfiguration.Model(configuration);
             var training = VerbConfiguration.Training(configuration, parse.GetValue(epochs));
-            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName);
+            var ticks = PriceFile.Read(parse.GetValue(data)!.FullName, VerbConfiguration.Ticks(configuration));
             var series = SymbolSeries.FromTicks(ticks, model.Warmup);
             var result = TrainWithProgress(model, training, series);
             var store = new ModelStore(parse.GetValue(output)!.FullName);

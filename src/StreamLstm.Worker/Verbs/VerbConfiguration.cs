@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using StreamLstm.Inference;
 using StreamLstm.Learning;
 using StreamLstm.Model;
+using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Verbs;
 
@@ -66,6 +67,14 @@ public static class VerbConfiguration
     {
         var settings = Bind<ServingSettings>(configuration, "Serving");
         Validate(() => settings.Validate(), "Serving");
+        return settings;
+    }
+
+    /// <summary>The <c>Ticks</c> section, validated: what the CSV readers refuse besides the format.</summary>
+    public static TickSettings Ticks(IConfiguration configuration)
+    {
+        var settings = Bind<TickSettings>(configuration, "Ticks");
+        Validate(() => settings.Validate(), "Ticks");
         return settings;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
@@ -159,6 +160,38 @@ public class TickProcessorTests
         Assert.Equal(2, batch.Points);
         Assert.Equal(3, batch.Positions.Count);
         Assert.DoesNotContain("value=11 ", batch.Lines.ToString());
+    }
+
+    [Fact]
+    public void A_symbol_stuck_behind_a_tick_that_jumped_ahead_is_named_once_after_the_late_warning_count()
+    {
+        using var model = Model();
+        var counters = new PipelineCounters();
+        var logger = new ListLogger();
+        var processor = new TickProcessor(model, new ServingSettings(), counters, ticks: new TickSettings { LateWarning = 5 }, logger: logger);
+        var t0 = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        // JUMP: 3 good ticks, one a day ahead, then 12 ticks in their true time order, late behind it; OK beside it.
+        var ticks = new List<Tick>();
+        for (int i = 0; i < 3; i++) ticks.Add(new Tick("JUMP", t0.AddMinutes(i), 10 + i));
+        ticks.Add(new Tick("JUMP", t0.AddDays(1), 20));
+        for (int i = 3; i < 15; i++)
+        {
+            ticks.Add(new Tick("JUMP", t0.AddMinutes(i), 10 + i));
+            ticks.Add(new Tick("OK", t0.AddMinutes(i), 50 + i));
+        }
+        // Split over batches, as a stream would be.
+        foreach (var chunk in Ingest(ticks).Chunk(5)) processor.Process(chunk, new PointBatch());
+
+        Assert.Equal(12, counters.Late);
+        Assert.Equal(12, processor.LateTicks("JUMP"));
+        Assert.Equal(0, processor.LateTicks("OK"));
+        var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
+        Assert.StartsWith("Symbol JUMP: 5 ticks in a row were earlier than its last tick at 2024-01-02T00:00:00.0000000Z", warning.Message);
+        Assert.Contains("'A symbol stuck behind a bad tick' in the README", warning.Message);
+
+        // Once a tick is later than the bad one, the symbol is forecast again, and that is said too.
+        processor.Process(Ingest([new Tick("JUMP", t0.AddDays(1).AddMinutes(1), 21)]), new PointBatch());
+        Assert.Contains(logger.Entries, e => e.Message == "Symbol JUMP is forecast again after 12 late ticks in a row");
     }
 
     [Fact]

@@ -31,6 +31,27 @@ public class PriceCsvReaderTests
     }
 
     [Fact]
+    public void A_row_ahead_of_the_clock_by_more_than_the_skew_fails_naming_the_line()
+    {
+        var now = new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc);
+        const string Csv = "timestamp,symbol,price\n2024-01-02,AA,1\n2026-12-01T12:04:00Z,AA,2\n2099-01-01,AA,3\n";
+        var ex = Assert.Throws<InvalidDataException>(() => PriceCsvReader.Read(new StringReader(Csv), "test.csv", new TickSettings(), now));
+        Assert.Equal("test.csv: line 4: timestamp 2099-01-01T00:00:00.000Z is 26,328 days ahead of the clock (2026-12-01T12:00:00.000Z), more than Ticks:MaxClockSkew (00:05:00)",
+            ex.Message);
+        // Within the skew, and with a wider one, the same rows are read.
+        Assert.Equal(2, PriceCsvReader.Read(new StringReader(Csv.Replace("2099-01-01,AA,3\n", "")), "test.csv", new TickSettings(), now).Ticks.Count);
+        Assert.Equal(3, PriceCsvReader.Read(new StringReader(Csv), "test.csv", new TickSettings { MaxClockSkew = TimeSpan.FromDays(30_000) }, now).Ticks.Count);
+    }
+
+    [Fact]
+    public void Epoch_microseconds_in_a_csv_fail_naming_the_line_and_the_unit()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => Read("timestamp,symbol,price\n1714564800123,AA,1\n1714564860123000,AA,2\n"));
+        Assert.Equal("test.csv: line 3: timestamp 1714564860123000 is out of range for epoch milliseconds; it looks like epoch microseconds (2024-05-01T12:01:00.123Z): send milliseconds",
+            ex.Message);
+    }
+
+    [Fact]
     public void Rows_earlier_than_their_symbols_previous_row_are_skipped_and_counted()
     {
         var data = PriceCsvReader.Read(new StringReader("timestamp,symbol,price\n2024-01-03,AA,1\n2024-01-04,BB,2\n2024-01-02,AA,3\n2024-01-03,AA,4\n2024-01-01,BB,5\n"), "test.csv");

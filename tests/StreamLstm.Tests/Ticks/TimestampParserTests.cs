@@ -29,4 +29,16 @@ public class TimestampParserTests
         Assert.False(TimestampParser.TryParse(text, out _, out var error));
         Assert.Contains(reason, error);
     }
+
+    [Theory]
+    [InlineData(1714564800123000L, "timestamp 1714564800123000 is out of range for epoch milliseconds; it looks like epoch microseconds (2024-05-01T12:00:00.123Z): send milliseconds")]
+    [InlineData(1714564800123456789L, "timestamp 1714564800123456789 is out of range for epoch milliseconds; it looks like epoch nanoseconds (2024-05-01T12:00:00.123Z): send milliseconds")]
+    [InlineData(-99999999999999999L, "timestamp -99999999999999999 is out of range for epoch milliseconds")]
+    public void Epoch_microseconds_and_nanoseconds_are_refused_saying_what_they_look_like(long value, string expected)
+    {
+        Assert.False(TimestampParser.TryFromEpochMilliseconds(value, out _, out var error));
+        Assert.Equal(expected, error);
+        Assert.False(TimestampParser.TryParse(value.ToString(System.Globalization.CultureInfo.InvariantCulture), out _, out var parsed));
+        Assert.Equal(expected, parsed);
+    }
 }
