@@ -71,7 +71,8 @@ internal sealed class WorkerHarness : IDisposable
     /// harness's store), as the hosted service runs it; it runs until <paramref name="stop"/> fires.
     /// </summary>
     public (ForecastingService Service, Task Running) StartService(CancellationToken stop, LearningSettings learning,
-        PipelineCounters? counters = null, string? storeDirectory = null, ServingSettings? serving = null)
+        PipelineCounters? counters = null, string? storeDirectory = null, ServingSettings? serving = null,
+        TickSettings? ticks = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         counters ??= new PipelineCounters();
         var options = new ForecastingOptions
@@ -84,8 +85,9 @@ internal sealed class WorkerHarness : IDisposable
             Serving = serving ?? new ServingSettings(),
             Learning = learning,
             History = new HistorySettings { Directory = HistoryDirectory },
+            Ticks = ticks ?? new TickSettings(),
         };
-        var service = new ForecastingService(options, ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLoggerFactory.Instance, counters);
+        var service = new ForecastingService(options, ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), loggers ?? NullLoggerFactory.Instance, counters);
         return (service, Task.Run(() => service.RunAsync(stop, TimeSpan.FromSeconds(20))));
     }
 
