@@ -61,11 +61,11 @@ public static class VerbConfiguration
         return settings;
     }
 
-    /// <summary><c>Model:KeepVersions</c>: how many versions a store keeps (default 5).</summary>
+    /// <summary><c>Model:KeepVersions</c>: how many versions a store keeps (default: <see cref="ModelStoreOptions.KeepVersions"/>).</summary>
     public static int KeepVersions(IConfiguration configuration)
     {
         var text = configuration["Model:KeepVersions"];
-        if (text is null) return 5;
+        if (text is null) return new ModelStoreOptions().KeepVersions;
         if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keep) || keep < 1)
             throw new CliException($"invalid configuration Model:KeepVersions: '{text}' is not a whole number of at least 1");
         return keep;
