@@ -270,6 +270,24 @@ public class VerbTests
     }
 
     [Fact]
+    public void Backtest_of_a_stored_model_warns_about_a_given_shape_setting_the_model_has_baked_in()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 200, seed: 38));
+        var store = new ModelStore(dir.File("store"));
+        using (var network = new LstmForecaster(SmallModel.Settings))
+            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+
+        var result = Run("backtest", "--data", csv, "--model", store.Directory, "--out", dir.File("bt"), "--Model:Horizons=5", "--Model:HiddenSize=16");
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Equal(
+            "warning: Model:Horizons is 5 in the configuration but model v1 was trained with 2; serving with 2 " +
+            "(Model:* shape settings apply to the first model trained from an empty store; train a new version to change them)",
+            Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
     public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
     {
         using var dir = new TempDirectory();
