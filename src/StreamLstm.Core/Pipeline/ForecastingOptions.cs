@@ -24,6 +24,12 @@ public sealed record ForecastingOptions
     /// <summary>The shape of the first model trained from an empty store (<c>Model:*</c>).</summary>
     public ModelSettings Model { get; init; } = new();
 
+    /// <summary>
+    /// The <c>Model:*</c> key names given in the configuration (not left at their defaults), compared case-insensitively:
+    /// a shape setting among them that the served version was trained with another value of is warned about. Default none.
+    /// </summary>
+    public IReadOnlySet<string> GivenModelKeys { get; init; } = new HashSet<string>();
+
     /// <summary>Online calibration and skill gate (<c>Serving:*</c>).</summary>
     public ServingSettings Serving { get; init; } = new();
 

@@ -89,7 +89,10 @@ public sealed partial class ForecastingService : IDisposable
         }
         try
         {
-            return store.LoadCurrent();
+            var model = store.LoadCurrent();
+            foreach (var setting in BakedInSetting.Find(_options.Model, _options.GivenModelKeys, model.Id, model.Settings))
+                LogBakedIn(_logger, setting.Key, setting.Configured, setting.Version, setting.Trained);
+            return model;
         }
         catch (ModelStoreException ex)
         {
@@ -106,6 +109,9 @@ public sealed partial class ForecastingService : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model store {Store} has no current model: serving naive forecasts (model=naive); {Plan}")]
     private static partial void LogColdStart(ILogger logger, string store, string plan);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = BakedInSetting.Template)]
+    private static partial void LogBakedIn(ILogger logger, string key, string configured, string version, string trained);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The current model cannot be served ({Reason}); serving naive forecasts (model=naive) until a version that loads is made current")]
     private static partial void LogUnloadable(ILogger logger, string reason);

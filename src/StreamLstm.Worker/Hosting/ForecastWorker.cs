@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ public sealed partial class ForecastWorker(
     IOptions<LearningSettings> learning,
     IOptions<HistorySettings> history,
     IOptions<TickSettings> ticks,
+    IConfiguration configuration,
     PipelineCounters counters,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -42,6 +44,7 @@ public sealed partial class ForecastWorker(
             FollowInterval = store.Value.FollowInterval,
             KeepVersions = store.Value.KeepVersions,
             Model = model.Value,
+            GivenModelKeys = SettingsCatalog.GivenKeys(configuration, "Model"),
             Serving = serving.Value,
             Training = training.Value,
             Learning = learning.Value,

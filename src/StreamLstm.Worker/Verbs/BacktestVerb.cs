@@ -3,6 +3,7 @@ using Spectre.Console;
 using StreamLstm.Evaluation;
 using StreamLstm.Model;
 using StreamLstm.Ticks;
+using StreamLstm.Worker.Hosting;
 
 namespace StreamLstm.Worker.Verbs;
 
@@ -34,7 +35,7 @@ public static class BacktestVerb
             Directory.CreateDirectory(outDir);
 
             using var version = parse.GetValue(model) is { } store
-                ? new ModelStore(store.FullName).LoadCurrent()
+                ? LoadServed(store.FullName, configuration)
                 : TrainOnFirstPart(configuration, parse.GetValue(epochs), ticks, f, h, outDir, parse.GetValue(data)!.Name);
             if (h > version.Settings.Horizons)
                 throw new CliException($"--horizon {h} is beyond the model's {version.Settings.Horizons} horizons");
@@ -54,6 +55,19 @@ public static class BacktestVerb
         $"directional={r.Overall.DirectionalAccuracy:F3} coverage80={r.Overall.Coverage80:F3} width={r.Overall.IntervalWidth:P3} " +
         $"(rolling-vol band: coverage80={r.Baseline.Coverage80:F3} width={r.Baseline.IntervalWidth:P3}); " +
         $"symbols scored {r.Symbols.Count}, skipped {r.Skipped.Count}";
+
+    /// <summary>
+    /// The store's current version, which serves with the shape it was trained with: each <c>Model:*</c> shape setting
+    /// given with another value is a <c>warning:</c> line on stderr.
+    /// </summary>
+    private static ModelVersion LoadServed(string store, Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var configured = VerbConfiguration.Model(configuration);
+        var version = new ModelStore(store).LoadCurrent();
+        foreach (var setting in BakedInSetting.Find(configured, SettingsCatalog.GivenKeys(configuration, "Model"), version.Id, version.Settings))
+            Console.Error.WriteLine($"warning: {setting.Message}");
+        return version;
+    }
 
     private static ModelVersion TrainOnFirstPart(Microsoft.Extensions.Configuration.IConfiguration configuration, int? epochs,
         List<Tick> ticks, double fraction, int horizon, string outDir, string source)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using StreamLstm.Model;
+using StreamLstm.Worker.Hosting;
 
 namespace StreamLstm.Worker.Verbs;
 
@@ -62,9 +63,10 @@ public static class ModelsVerb
     private static ModelStore Store(ParseResult parse)
     {
         var option = parse.CommandResult.Command.Options.OfType<Option<DirectoryInfo?>>().First(o => o.Name == "--model-dir");
-        var directory = parse.GetValue(option)?.FullName
-            ?? VerbConfiguration.Build(parse.UnmatchedTokens)["Model:Directory"]
-            ?? throw new CliException("no model store: give --model-dir STORE or set Model:Directory");
+        // Built even when --model-dir names the store, so a misspelt setting is refused here as by every verb.
+        var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
+        var directory = parse.GetValue(option)?.FullName ?? configuration["Model:Directory"] ?? new ModelStoreOptions().Directory;
+        if (string.IsNullOrWhiteSpace(directory)) throw new CliException("no model store: give --model-dir STORE or set Model:Directory");
         if (!Directory.Exists(directory)) throw new CliException($"model store '{Path.GetFullPath(directory)}' does not exist");
         return new ModelStore(directory);
     }

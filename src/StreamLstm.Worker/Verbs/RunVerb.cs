@@ -25,6 +25,8 @@ public static class RunVerb
             Args = settings.ToArray(),
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // Before anything is built or connected: every source (appsettings, environment, arguments) is merged here.
+        VerbConfiguration.CheckKnownSettings(builder.Configuration);
         builder.AddStreamLstmWorker();
         using var host = builder.Build();
         try

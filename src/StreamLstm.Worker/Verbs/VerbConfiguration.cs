@@ -4,12 +4,14 @@ using StreamLstm.Inference;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Ticks;
+using StreamLstm.Worker.Hosting;
 
 namespace StreamLstm.Worker.Verbs;
 
 /// <summary>
 /// Configuration for the offline verbs: appsettings.json beside the executable, environment variables
-/// (<c>Model__HiddenSize</c>) and <c>--Section:Key=value</c> arguments, bound and validated with the key's name.
+/// (<c>Model__HiddenSize</c>) and <c>--Section:Key=value</c> arguments, bound and validated with the key's name. A key
+/// the product does not know is refused (<see cref="SettingsCatalog"/>).
 /// </summary>
 public static class VerbConfiguration
 {
@@ -17,12 +19,20 @@ public static class VerbConfiguration
     public static IConfiguration Build(IReadOnlyList<string> overrides)
     {
         CheckSettingTokens(overrides);
-        return new ConfigurationBuilder()
+        var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(overrides.ToArray())
             .Build();
+        CheckKnownSettings(configuration);
+        return configuration;
+    }
+
+    /// <summary>Refuses a key of a section the product owns that no setting has, from any source.</summary>
+    public static void CheckKnownSettings(IConfiguration configuration)
+    {
+        if (SettingsCatalog.FindUnknown(configuration) is { } problem) throw new CliException(problem);
     }
 
     /// <summary>Refuses anything but <c>--Section:Key=value</c> among the tokens no option matched.</summary>
@@ -52,11 +62,11 @@ public static class VerbConfiguration
         return settings;
     }
 
-    /// <summary><c>Model:KeepVersions</c>: how many versions a store keeps (default 5).</summary>
+    /// <summary><c>Model:KeepVersions</c>: how many versions a store keeps (default: <see cref="ModelStoreOptions.KeepVersions"/>).</summary>
     public static int KeepVersions(IConfiguration configuration)
     {
         var text = configuration["Model:KeepVersions"];
-        if (text is null) return 5;
+        if (text is null) return new ModelStoreOptions().KeepVersions;
         if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keep) || keep < 1)
             throw new CliException($"invalid configuration Model:KeepVersions: '{text}' is not a whole number of at least 1");
         return keep;
@@ -82,6 +92,7 @@ public static class VerbConfiguration
     {
         try
         {
+            // Two classes share the Model section, so each sees the other's keys; unknown ones were refused in Build.
             return configuration.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = false) ?? new T();
         }
         catch (InvalidOperationException ex)

@@ -191,6 +191,102 @@ public class VerbTests
         AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Training:Epochs=0"), "Training:Epochs");
     }
 
+    private static (int Code, string Out, string Error) RunWithEnvironment(string variable, string value, params string[] args)
+    {
+        Environment.SetEnvironmentVariable(variable, value);
+        try
+        {
+            return Run(args);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
+    public void A_misspelt_setting_is_refused_naming_the_nearest_key_before_training()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(1, 50, seed: 37));
+        var result = Run("train", "--data", csv, "--out", dir.File("store"), "--Model:HiddenSzie=8");
+        AssertOneLineError(result, "unknown setting Model:HiddenSzie (did you mean Model:HiddenSize?)");
+        Assert.False(Directory.Exists(dir.File("store")));
+    }
+
+    [Fact]
+    public void Run_refuses_a_misspelt_setting_before_the_other_settings_are_checked_or_anything_starts()
+    {
+        using var dir = new TempDirectory();
+        // No Kafka:BootstrapServers either: the unknown key is found first, so nothing is validated, built or connected.
+        var result = Run("run", "--Model:HiddenSzie=8", $"--Model:Directory={dir.File("store")}", $"--History:Directory={dir.File("history")}");
+        AssertOneLineError(result, "unknown setting Model:HiddenSzie (did you mean Model:HiddenSize?)");
+        Assert.False(Directory.Exists(dir.File("store")));
+        Assert.False(Directory.Exists(dir.File("history")));
+    }
+
+    [Fact]
+    public void A_misspelt_setting_in_an_environment_variable_is_refused()
+    {
+        AssertOneLineError(RunWithEnvironment("Model__HiddenSzie", "8", "train", "--data", "x.csv", "--out", "store"),
+            "unknown setting Model:HiddenSzie (did you mean Model:HiddenSize?)");
+        AssertOneLineError(RunWithEnvironment("Model__HiddenSzie", "8", "run", "--Kafka:BootstrapServers=127.0.0.1:1"),
+            "unknown setting Model:HiddenSzie (did you mean Model:HiddenSize?)");
+    }
+
+    public static TheoryData<string[]> EveryVerb() => new()
+    {
+        new[] { "run" },
+        new[] { "train", "--data", "x.csv", "--out", "store" },
+        new[] { "backtest", "--data", "x.csv", "--out", "bt" },
+        new[] { "demo", "--seconds", "10" },
+        new[] { "replay", "--data", "x.csv", "--bootstrap", "127.0.0.1:1" },
+        new[] { "models", "list", "--model-dir", "store" },
+        new[] { "models", "promote", "v1", "--model-dir", "store" },
+        new[] { "models", "rollback" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryVerb))]
+    public void Every_verb_refuses_a_misspelt_setting(string[] verb) =>
+        AssertOneLineError(Run([.. verb, "--Serving:MaxSymbls=5"]), "unknown setting Serving:MaxSymbls (did you mean Serving:MaxSymbols?)");
+
+    [Fact]
+    public void A_setting_far_from_every_known_one_is_refused_without_a_suggestion()
+    {
+        var result = Run("train", "--data", "x.csv", "--out", "store", "--Model:Zzzzzzzzzz=1");
+        AssertOneLineError(result, "unknown setting Model:Zzzzzzzzzz");
+        Assert.DoesNotContain("did you mean", result.Error);
+    }
+
+    [Fact]
+    public void Known_settings_in_any_case_pass_through_keys_and_unowned_sections_are_accepted()
+    {
+        // Each run gets past the key check and fails on the next one, which shows the key was accepted (and bound).
+        AssertOneLineError(Run("run", "--Kafka:Consumer:fetch.min.bytes=1", "--Foo:Bar=1", "--Logging:LogLevel:Default=Warning"), "Kafka:BootstrapServers is required");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--model:hiddensize=0"), "Model:HiddenSize");
+        AssertOneLineError(Run("train", "--data", "x.csv", "--out", "store", "--kafka:producer:acks=all", "--model:hiddensize=0"), "Model:HiddenSize");
+    }
+
+    [Fact]
+    public void Backtest_of_a_stored_model_warns_about_a_given_shape_setting_the_model_has_baked_in()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 200, seed: 38));
+        var store = new ModelStore(dir.File("store"));
+        using (var network = new LstmForecaster(SmallModel.Settings))
+            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+
+        var result = Run("backtest", "--data", csv, "--model", store.Directory, "--out", dir.File("bt"), "--Model:Horizons=5", "--Model:HiddenSize=16");
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Equal(
+            "warning: Model:Horizons is 5 in the configuration but model v1 was trained with 2; serving with 2 " +
+            "(Model:* shape settings apply to the first model trained from an empty store; train a new version to change them)",
+            Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
     {
