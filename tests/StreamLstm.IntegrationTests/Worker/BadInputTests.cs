@@ -4,6 +4,7 @@ using StreamLstm.Inference;
 using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.Learning;
 using StreamLstm.Pipeline;
+using StreamLstm.Tests.Support;
 using StreamLstm.Ticks;
 
 namespace StreamLstm.IntegrationTests.Worker;

@@ -167,7 +167,7 @@ public class TickProcessorTests
     {
         using var model = Model();
         var counters = new PipelineCounters();
-        var logger = new ListLogger();
+        var logger = new ListLoggerFactory();
         var processor = new TickProcessor(model, new ServingSettings(), counters, ticks: new TickSettings { LateWarning = 5 }, logger: logger);
         var t0 = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         // JUMP: 3 good ticks, one a day ahead, then 12 ticks in their true time order, late behind it; OK beside it.

@@ -2,10 +2,23 @@ using Microsoft.Extensions.Logging;
 
 namespace StreamLstm.Tests.Support;
 
-/// <summary>A logger factory whose loggers all keep what they log, formatted, in one list.</summary>
+/// <summary>
+/// A logger factory whose loggers, of every category, keep what they log, formatted, in one list (also compiled into
+/// the integration tests).
+/// </summary>
 internal sealed class ListLoggerFactory : ILoggerFactory, ILogger
 {
-    public List<(LogLevel Level, string Message)> Entries { get; } = [];
+    private readonly Lock _gate = new();
+    private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+    /// <summary>What was logged so far, in order (a copy: the code under test may log on other threads meanwhile).</summary>
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_gate) return [.. _entries];
+        }
+    }
 
     public ILogger CreateLogger(string categoryName) => this;
 
@@ -17,7 +30,7 @@ internal sealed class ListLoggerFactory : ILoggerFactory, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        lock (Entries) Entries.Add((logLevel, formatter(state, exception)));
+        lock (_gate) _entries.Add((logLevel, formatter(state, exception)));
     }
 
     public void Dispose() { }
