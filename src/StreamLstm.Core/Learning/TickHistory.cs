@@ -47,12 +47,13 @@ namespace StreamLstm.Learning;
 /// crash at any point the partition opens the old file (restoring <c>*.old</c> when the file itself is missing) or the
 /// new one; leftover <c>*.compacting</c> and <c>*.old</c> files are deleted.
 /// </para>
+/// <para><see cref="TickHistoryFiles"/> reads the files, and removes ticks from them, while no worker has them open.</para>
 /// </remarks>
 public sealed partial class TickHistory : IDisposable
 {
-    private const int HeaderSize = 8;
+    internal const int HeaderSize = 8;
     private const uint FormatVersion = 2;
-    private const int MaxSymbolBytes = 256;
+    internal const int MaxSymbolBytes = 256;
     private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
     private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
     private const int WriteBufferSize = 64 * 1024;
@@ -60,8 +61,9 @@ public sealed partial class TickHistory : IDisposable
     private const long CatchUpBytes = 256 * 1024;
     private const long NoTime = long.MinValue;
     private const string CompactingSuffix = ".compacting";
-    private const string NewSuffix = ".new";
-    private const string OldSuffix = ".old";
+    internal const string NewSuffix = ".new";
+    internal const string OldSuffix = ".old";
+    internal const string FileSuffix = ".ticks";
 
     private static ReadOnlySpan<byte> Magic => "SLTH"u8;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -87,9 +89,7 @@ public sealed partial class TickHistory : IDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        ArgumentException.ThrowIfNullOrEmpty(topic);
-        if (topic.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || topic is "." or "..")
-            throw new ArgumentException($"topic '{topic}' cannot be part of a file name", nameof(topic));
+        CheckTopic(topic);
         _settings = settings;
         _topic = topic;
         _directory = Path.GetFullPath(settings.Directory);
@@ -134,7 +134,7 @@ public sealed partial class TickHistory : IDisposable
     }
 
     /// <summary>The history file of <paramref name="partition"/>.</summary>
-    public string FilePath(int partition) => Path.Combine(_directory, $"{_topic}-{partition}.ticks");
+    public string FilePath(int partition) => Path.Combine(_directory, FileName(_topic, partition));
 
     /// <summary>Whether <paramref name="partition"/> is open.</summary>
     public bool IsOpen(int partition) => _partitions.ContainsKey(partition);
@@ -377,6 +377,49 @@ public sealed partial class TickHistory : IDisposable
 
     private long Cutoff(SymbolEntry entry) => entry.Newest == NoTime ? NoTime : entry.Newest - _maxAge;
 
+    /// <exception cref="ArgumentException">The topic is empty or cannot be part of a file name.</exception>
+    internal static void CheckTopic(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        if (TickHistoryFiles.TopicProblem(topic) is { } problem) throw new ArgumentException(problem, nameof(topic));
+    }
+
+    internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
+
+    /// <summary>The symbol's record bytes (strict UTF-8).</summary>
+    /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/> or not valid UTF-16.</exception>
+    internal static byte[] SymbolBytes(string symbol)
+    {
+        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
+        try
+        {
+            return StrictUtf8.GetBytes(symbol);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
+        }
+    }
+
+    /// <summary>Decodes a record's symbol; false when it is not valid UTF-8, which makes the record bad.</summary>
+    internal static bool TryDecodeSymbol(ReadOnlySpan<byte> utf8, Span<char> chars, out int length) =>
+        Utf8.ToUtf16(utf8, chars, out _, out length, replaceInvalidSequences: false) == OperationStatus.Done;
+
+    /// <summary>
+    /// Undoes what a crash left beside the history file <paramref name="path"/>: restores <c>*.old</c> when the file
+    /// itself is missing (a compaction stopped between its renames), else deletes it, and deletes half-written files.
+    /// </summary>
+    internal static void CleanUpAfterCrash(string path)
+    {
+        if (File.Exists(path + OldSuffix))
+        {
+            if (File.Exists(path)) TryDelete(path + OldSuffix);
+            else File.Move(path + OldSuffix, path);
+        }
+        TryDelete(path + CompactingSuffix);
+        TryDelete(path + NewSuffix);
+    }
+
     private Partition PartitionFor(int partition)
     {
         if (!_partitions.TryGetValue(partition, out var p))
@@ -390,17 +433,7 @@ public sealed partial class TickHistory : IDisposable
 
     private SymbolRing AddRing(Partition p, string symbol)
     {
-        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
-        byte[] utf8;
-        try
-        {
-            utf8 = StrictUtf8.GetBytes(symbol);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
-        }
-        var ring = p.AddRing(symbol, utf8, _settings.MaxTicksPerSymbol);
+        var ring = p.AddRing(symbol, SymbolBytes(symbol), _settings.MaxTicksPerSymbol);
         Register(ring);
         return ring;
     }
@@ -483,13 +516,7 @@ public sealed partial class TickHistory : IDisposable
     {
         System.IO.Directory.CreateDirectory(_directory);
         var path = FilePath(partition);
-        if (File.Exists(path + OldSuffix))
-        {
-            if (File.Exists(path)) TryDelete(path + OldSuffix);
-            else File.Move(path + OldSuffix, path);
-        }
-        TryDelete(path + CompactingSuffix);
-        TryDelete(path + NewSuffix);
+        CleanUpAfterCrash(path);
         if (File.Exists(path))
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
@@ -566,7 +593,8 @@ public sealed partial class TickHistory : IDisposable
         p.Length = p.File.Length;
     }
 
-    private static string? ReadHeader(FileStream stream)
+    /// <summary>Reads the header from the stream's position; null when it is valid, else why it is not.</summary>
+    internal static string? ReadHeader(FileStream stream)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
@@ -583,60 +611,38 @@ public sealed partial class TickHistory : IDisposable
     /// </summary>
     private (long End, long Skipped) ReadRecords(Partition p, long fromOffset)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
+        using var reader = new RecordReader(p.File);
+        var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> chars = stackalloc char[MaxSymbolBytes];
+        long valid = HeaderSize, skipped = 0;
+        SymbolRing? previous = null;
+        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price))
         {
-            var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
-            Span<char> chars = stackalloc char[MaxSymbolBytes];
-            long valid = HeaderSize, skipped = 0;
-            int pos = 0, end = 0;
-            bool eof = false;
-            SymbolRing? previous = null;
-            while (true)
+            SymbolRing? ring = previous;
+            if (ring is null || !utf8.SequenceEqual(ring.Utf8))
             {
-                if (end - pos < MaxRecordSize && !eof)
+                if (!TryDecodeSymbol(utf8, chars, out int length)) return (valid, skipped);
+                if (!lookup.TryGetValue(chars[..length], out ring))
                 {
-                    buffer.AsSpan(pos, end - pos).CopyTo(buffer);
-                    end -= pos;
-                    pos = 0;
-                    int read = p.File.ReadAtLeast(buffer.AsSpan(end), buffer.Length - end, throwOnEndOfStream: false);
-                    eof = read < buffer.Length - end;
-                    end += read;
+                    var symbol = new string(chars[..length]);
+                    if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
+                    ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
                 }
-                var data = buffer.AsSpan(pos, end - pos);
-                if (!TryReadRecord(data, out int size, out long offset, out long time, out double price)) return (valid, skipped);
-                var utf8 = data.Slice(2, size - RecordOverhead);
-                SymbolRing? ring = previous;
-                if (ring is null || !utf8.SequenceEqual(ring.Utf8))
-                {
-                    if (Utf8.ToUtf16(utf8, chars, out _, out int length, replaceInvalidSequences: false) != OperationStatus.Done)
-                        return (valid, skipped);
-                    if (!lookup.TryGetValue(chars[..length], out ring))
-                    {
-                        var symbol = new string(chars[..length]);
-                        if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
-                        ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
-                    }
-                    previous = ring;
-                }
-                if (offset >= fromOffset)
-                {
-                    skipped++;
-                }
-                else if (ring.Count == 0 || time >= ring.Last)
-                {
-                    p.Live += 1 - ring.Add(offset, time, price);
-                    if (time > p.LoadedNewest) p.LoadedNewest = time;
-                }
-                p.Records++;
-                pos += size;
-                valid += size;
+                previous = ring;
             }
+            if (offset >= fromOffset)
+            {
+                skipped++;
+            }
+            else if (ring.Count == 0 || time >= ring.Last)
+            {
+                p.Live += 1 - ring.Add(offset, time, price);
+                if (time > p.LoadedNewest) p.LoadedNewest = time;
+            }
+            p.Records++;
+            valid += record.Length;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return (valid, skipped);
     }
 
     private static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
@@ -698,6 +704,8 @@ public sealed partial class TickHistory : IDisposable
 
     private static FileStream OpenForAppend(string path)
     {
+        // Shared for reading only (an advisory shared lock on Unix): compaction's copy and `history list` may read it,
+        // and `history drop`, which opens the file exclusively, fails while the worker has it open.
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         stream.Seek(0, SeekOrigin.End);
         return stream;
@@ -867,6 +875,43 @@ public sealed partial class TickHistory : IDisposable
             Rings.Add(ring);
             return ring;
         }
+    }
+
+    /// <summary>
+    /// Reads a history file's records from the stream's position on, through a 1 MB buffer, up to the first that is
+    /// incomplete, fails its checksum or holds an invalid time or price (its symbol is for the caller to check).
+    /// </summary>
+    internal sealed class RecordReader(Stream stream) : IDisposable
+    {
+        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        private int _pos, _end;
+        private bool _eof;
+
+        /// <summary>The next record, whole and as its fields; the spans are valid until the next call.</summary>
+        public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price)
+        {
+            if (_end - _pos < MaxRecordSize && !_eof)
+            {
+                _buffer.AsSpan(_pos, _end - _pos).CopyTo(_buffer);
+                _end -= _pos;
+                _pos = 0;
+                int read = stream.ReadAtLeast(_buffer.AsSpan(_end), _buffer.Length - _end, throwOnEndOfStream: false);
+                _eof = read < _buffer.Length - _end;
+                _end += read;
+            }
+            var data = _buffer.AsSpan(_pos, _end - _pos);
+            if (!TryReadRecord(data, out int size, out offset, out time, out price))
+            {
+                record = utf8 = default;
+                return false;
+            }
+            record = data[..size];
+            utf8 = record.Slice(2, size - RecordOverhead);
+            _pos += size;
+            return true;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
     }
 
     /// <summary>
