@@ -69,6 +69,14 @@ public static class VerbConfiguration
         return settings;
     }
 
+    /// <summary>The <c>History</c> section, validated.</summary>
+    public static HistorySettings History(IConfiguration configuration)
+    {
+        var settings = Bind<HistorySettings>(configuration, "History");
+        Validate(() => settings.Validate(), "History");
+        return settings;
+    }
+
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()
     {
         try
