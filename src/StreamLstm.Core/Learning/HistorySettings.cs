@@ -13,7 +13,9 @@ public sealed record HistorySettings
     public int MaxTicksPerSymbol { get; init; } = 10_000;
 
     /// <summary>
-    /// Ticks older than the newest event time held minus this are dropped. Default 730 days.
+    /// A symbol's ticks older than its own newest held tick (in event time) minus this are dropped, and such ticks
+    /// arriving are ignored. Each symbol is measured from its own newest tick, so a tick stamped far ahead moves only
+    /// its own symbol's bound. Default 730 days.
     /// </summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(730);
 

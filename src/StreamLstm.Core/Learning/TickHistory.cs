@@ -13,8 +13,8 @@ namespace StreamLstm.Learning;
 
 /// <summary>
 /// The worker's accumulated ticks per symbol: held in memory (a ring of at most
-/// <see cref="HistorySettings.MaxTicksPerSymbol"/> ticks per symbol, none older than the newest event time held minus
-/// <see cref="HistorySettings.MaxAge"/>) and mirrored to an append-only file per Kafka partition,
+/// <see cref="HistorySettings.MaxTicksPerSymbol"/> ticks per symbol, none older than that symbol's newest held tick
+/// minus <see cref="HistorySettings.MaxAge"/>) and mirrored to an append-only file per Kafka partition,
 /// <c>{Directory}/{topic}-{partition}.ticks</c>, so it survives restarts.
 /// </summary>
 /// <remarks>
@@ -22,6 +22,12 @@ namespace StreamLstm.Learning;
 /// <see cref="Append"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/> and <see cref="Count"/> are
 /// called from one thread; <see cref="Snapshot"/>, <see cref="Recent(string, int)"/>, <see cref="Appended"/>,
 /// <see cref="Ticks"/>, <see cref="Symbols"/> and <see cref="Newest"/> may be called from any other thread meanwhile.
+/// </para>
+/// <para>
+/// The age bound is each symbol's own, in event time: a tick stamped far ahead moves only its own symbol's bound. A
+/// symbol held in several partitions is bounded from its newest tick over all of them. Every held tick is within its
+/// bound at all times: <see cref="Append"/> and <see cref="Open"/> trim a symbol's ticks when its newest moves on, so
+/// the readers never have to.
 /// </para>
 /// <para>
 /// File format, little-endian: an 8-byte header, the ASCII bytes <c>SLTH</c> then the format version (2) as u32;
@@ -41,12 +47,13 @@ namespace StreamLstm.Learning;
 /// crash at any point the partition opens the old file (restoring <c>*.old</c> when the file itself is missing) or the
 /// new one; leftover <c>*.compacting</c> and <c>*.old</c> files are deleted.
 /// </para>
+/// <para><see cref="TickHistoryFiles"/> reads the files, and removes ticks from them, while no worker has them open.</para>
 /// </remarks>
 public sealed partial class TickHistory : IDisposable
 {
-    private const int HeaderSize = 8;
+    internal const int HeaderSize = 8;
     private const uint FormatVersion = 2;
-    private const int MaxSymbolBytes = 256;
+    internal const int MaxSymbolBytes = 256;
     private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
     private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
     private const int WriteBufferSize = 64 * 1024;
@@ -54,8 +61,9 @@ public sealed partial class TickHistory : IDisposable
     private const long CatchUpBytes = 256 * 1024;
     private const long NoTime = long.MinValue;
     private const string CompactingSuffix = ".compacting";
-    private const string NewSuffix = ".new";
-    private const string OldSuffix = ".old";
+    internal const string NewSuffix = ".new";
+    internal const string OldSuffix = ".old";
+    internal const string FileSuffix = ".ticks";
 
     private static ReadOnlySpan<byte> Magic => "SLTH"u8;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -72,8 +80,7 @@ public sealed partial class TickHistory : IDisposable
     private long _newest = NoTime;
     private long _held;
     private long _nextOrder;
-    private long _sweptCutoff = NoTime;
-    private bool _appended;
+    private bool _emptied;
     private bool _disposed;
 
     /// <summary>A history of the ticks of <paramref name="topic"/>; no partition is open yet.</summary>
@@ -82,9 +89,7 @@ public sealed partial class TickHistory : IDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        ArgumentException.ThrowIfNullOrEmpty(topic);
-        if (topic.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || topic is "." or "..")
-            throw new ArgumentException($"topic '{topic}' cannot be part of a file name", nameof(topic));
+        CheckTopic(topic);
         _settings = settings;
         _topic = topic;
         _directory = Path.GetFullPath(settings.Directory);
@@ -92,7 +97,7 @@ public sealed partial class TickHistory : IDisposable
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>Newest event time held (UTC), or null when nothing is held.</summary>
+    /// <summary>Newest event time held over all symbols (UTC), or null when nothing is held.</summary>
     public DateTime? Newest
     {
         get
@@ -101,7 +106,7 @@ public sealed partial class TickHistory : IDisposable
         }
     }
 
-    /// <summary>Ticks held in memory. Ticks past the age bound may be counted until the next <see cref="Flush"/>.</summary>
+    /// <summary>Ticks held in memory.</summary>
     public long Ticks
     {
         get
@@ -129,7 +134,7 @@ public sealed partial class TickHistory : IDisposable
     }
 
     /// <summary>The history file of <paramref name="partition"/>.</summary>
-    public string FilePath(int partition) => Path.Combine(_directory, $"{_topic}-{partition}.ticks");
+    public string FilePath(int partition) => Path.Combine(_directory, FileName(_topic, partition));
 
     /// <summary>Whether <paramref name="partition"/> is open.</summary>
     public bool IsOpen(int partition) => _partitions.ContainsKey(partition);
@@ -152,8 +157,8 @@ public sealed partial class TickHistory : IDisposable
             foreach (var ring in p.Rings) Register(ring);
             _held += p.Live;
             if (p.LoadedNewest > _newest) _newest = p.LoadedNewest;
-            long cutoff = Cutoff();
-            foreach (var ring in p.Rings) Trim(ring, cutoff);
+            // A loaded ring may move its symbol's newest on, past ticks the symbol's other partitions hold.
+            foreach (var ring in p.Rings) TrimSymbol(ring.Entry);
         }
     }
 
@@ -178,12 +183,9 @@ public sealed partial class TickHistory : IDisposable
                 foreach (var ring in p.Rings) Unregister(ring);
                 _held -= p.Live;
                 _newest = NoTime;
-                foreach (var other in _partitions.Values)
+                foreach (var entry in _symbols.Values)
                 {
-                    foreach (var ring in other.Rings)
-                    {
-                        if (ring.Count > 0 && ring.Last > _newest) _newest = ring.Last;
-                    }
+                    if (entry.Newest > _newest) _newest = entry.Newest;
                 }
             }
         }
@@ -191,7 +193,8 @@ public sealed partial class TickHistory : IDisposable
 
     /// <summary>
     /// Adds a tick of <paramref name="symbol"/> (opening the partition when it is not open) and queues its record for
-    /// the partition's file. A tick older than the symbol's newest held tick, or older than the age bound, is ignored.
+    /// the partition's file. A tick older than the symbol's newest held tick in this partition, or older than the
+    /// symbol's age bound (its newest held tick in any partition minus <see cref="HistorySettings.MaxAge"/>), is ignored.
     /// </summary>
     /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The price is not positive and finite.</exception>
@@ -205,26 +208,33 @@ public sealed partial class TickHistory : IDisposable
         SymbolRing? ring;
         lock (_gate)
         {
-            if (time < Cutoff()) return;
-            if (!p.BySymbol.TryGetValue(symbol, out ring)) ring = AddRing(p, symbol);
-            else if (ring.Count > 0 && time < ring.Last) return;
-            if (time > _newest) _newest = time;
+            if (p.BySymbol.TryGetValue(symbol, out ring) && ring.Count > 0 && time < ring.Last) return;
+            // The symbol may be held in other partitions too: its age bound is measured over all of them.
+            var entry = ring?.Entry ?? _symbols.GetValueOrDefault(symbol);
+            if (entry is not null && time < Cutoff(entry)) return;
+            ring ??= AddRing(p, symbol);
             int dropped = ring.Add(offset, time, price);
             p.Live += 1 - dropped;
             _held += 1 - dropped;
-            if (ring.Oldest < Cutoff()) Trim(ring, Cutoff());
+            if (time > _newest) _newest = time;
+            entry = ring.Entry;
+            if (time > entry.Newest)
+            {
+                entry.Newest = time;
+                TrimSymbol(entry);
+            }
         }
         int size = RecordOverhead + ring.Utf8.Length;
         if (WriteBufferSize - p.Buffered < size) WriteBuffer(p);
         EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
         p.Buffered += size;
         p.Records++;
-        _appended = true;
     }
 
     /// <summary>
     /// Hands the buffered appends of every open partition to the operating system, finishes or starts compactions,
-    /// and applies the age bound to every symbol. Cheap when nothing was appended since the last call.
+    /// and forgets the rings whose ticks all aged out (those of a symbol whose newest tick is in another partition).
+    /// Cheap when nothing was appended since the last call.
     /// </summary>
     public void Flush()
     {
@@ -235,16 +245,13 @@ public sealed partial class TickHistory : IDisposable
             if (p.Compaction is { Task.IsCompleted: true }) FinishCompaction(p);
             else if (p.Compaction is null && p.Records > 2 * p.Live + CompactionSlack && p.Records >= p.RetryCompactionAt) StartCompaction(p);
         }
-        if (!_appended) return;
-        _appended = false;
+        // Read without the lock: only this thread trims, so only this thread sets it.
+        if (!_emptied) return;
         lock (_gate)
         {
-            long cutoff = Cutoff();
-            if (cutoff <= _sweptCutoff) return;
-            _sweptCutoff = cutoff;
+            _emptied = false;
             foreach (var p in _partitions.Values)
             {
-                foreach (var ring in p.Rings) Trim(ring, cutoff);
                 if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(RemoveIfEmpty);
             }
         }
@@ -267,8 +274,7 @@ public sealed partial class TickHistory : IDisposable
             if (!_symbols.TryGetValue(symbol, out var entry)) return [];
             foreach (var ring in entry.Rings) appended += ring.Appended;
             if (count == 0) return [];
-            long cutoff = Cutoff();
-            foreach (var ring in entry.Rings) CopyHeld(ring, cutoff, count, ticks);
+            foreach (var ring in entry.Rings) CopyHeld(ring, count, ticks);
             if (entry.Rings.Count == 1) return ticks;
         }
         return ticks.OrderBy(t => t.Timestamp).TakeLast(count).ToList();
@@ -295,13 +301,8 @@ public sealed partial class TickHistory : IDisposable
         lock (_gate)
         {
             if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
-            long cutoff = Cutoff();
             int count = 0;
-            foreach (var ring in entry.Rings)
-            {
-                Trim(ring, cutoff);
-                count += ring.Count;
-            }
+            foreach (var ring in entry.Rings) count += ring.Count;
             return count;
         }
     }
@@ -335,7 +336,6 @@ public sealed partial class TickHistory : IDisposable
                 lock (_gate)
                 {
                     if (ring.Removed) continue;
-                    Trim(ring, Cutoff());
                     n = ring.Count;
                     if (times.Length < n)
                     {
@@ -375,7 +375,50 @@ public sealed partial class TickHistory : IDisposable
     internal Task CompactionTask(int partition) =>
         _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Task : Task.CompletedTask;
 
-    private long Cutoff() => _newest == NoTime ? NoTime : _newest - _maxAge;
+    private long Cutoff(SymbolEntry entry) => entry.Newest == NoTime ? NoTime : entry.Newest - _maxAge;
+
+    /// <exception cref="ArgumentException">The topic is empty or cannot be part of a file name.</exception>
+    internal static void CheckTopic(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        if (TickHistoryFiles.TopicProblem(topic) is { } problem) throw new ArgumentException(problem, nameof(topic));
+    }
+
+    internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
+
+    /// <summary>The symbol's record bytes (strict UTF-8).</summary>
+    /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/> or not valid UTF-16.</exception>
+    internal static byte[] SymbolBytes(string symbol)
+    {
+        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
+        try
+        {
+            return StrictUtf8.GetBytes(symbol);
+        }
+        catch (EncoderFallbackException)
+        {
+            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
+        }
+    }
+
+    /// <summary>Decodes a record's symbol; false when it is not valid UTF-8, which makes the record bad.</summary>
+    internal static bool TryDecodeSymbol(ReadOnlySpan<byte> utf8, Span<char> chars, out int length) =>
+        Utf8.ToUtf16(utf8, chars, out _, out length, replaceInvalidSequences: false) == OperationStatus.Done;
+
+    /// <summary>
+    /// Undoes what a crash left beside the history file <paramref name="path"/>: restores <c>*.old</c> when the file
+    /// itself is missing (a compaction stopped between its renames), else deletes it, and deletes half-written files.
+    /// </summary>
+    internal static void CleanUpAfterCrash(string path)
+    {
+        if (File.Exists(path + OldSuffix))
+        {
+            if (File.Exists(path)) TryDelete(path + OldSuffix);
+            else File.Move(path + OldSuffix, path);
+        }
+        TryDelete(path + CompactingSuffix);
+        TryDelete(path + NewSuffix);
+    }
 
     private Partition PartitionFor(int partition)
     {
@@ -390,17 +433,7 @@ public sealed partial class TickHistory : IDisposable
 
     private SymbolRing AddRing(Partition p, string symbol)
     {
-        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
-        byte[] utf8;
-        try
-        {
-            utf8 = StrictUtf8.GetBytes(symbol);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
-        }
-        var ring = p.AddRing(symbol, utf8, _settings.MaxTicksPerSymbol);
+        var ring = p.AddRing(symbol, SymbolBytes(symbol), _settings.MaxTicksPerSymbol);
         Register(ring);
         return ring;
     }
@@ -410,14 +443,26 @@ public sealed partial class TickHistory : IDisposable
         if (!_symbols.TryGetValue(ring.Symbol, out var entry))
             _symbols.Add(ring.Symbol, entry = new SymbolEntry(_nextOrder++));
         entry.Rings.Add(ring);
+        ring.Entry = entry;
+        if (ring.Count > 0 && ring.Last > entry.Newest) entry.Newest = ring.Last;
     }
 
     private void Unregister(SymbolRing ring)
     {
         ring.Removed = true;
-        var entry = _symbols[ring.Symbol];
+        var entry = ring.Entry;
         entry.Rings.Remove(ring);
-        if (entry.Rings.Count == 0) _symbols.Remove(ring.Symbol);
+        if (entry.Rings.Count == 0)
+        {
+            _symbols.Remove(ring.Symbol);
+            return;
+        }
+        // The symbol's newest tick may have been this ring's: the rings left are bounded from their own newest on.
+        entry.Newest = NoTime;
+        foreach (var other in entry.Rings)
+        {
+            if (other.Count > 0 && other.Last > entry.Newest) entry.Newest = other.Last;
+        }
     }
 
     private bool RemoveIfEmpty(SymbolRing ring)
@@ -428,17 +473,23 @@ public sealed partial class TickHistory : IDisposable
         return true;
     }
 
-    private void Trim(SymbolRing ring, long cutoff)
+    /// <summary>Drops the ticks of every ring of the symbol that are older than its age bound.</summary>
+    private void TrimSymbol(SymbolEntry entry)
     {
-        int dropped = ring.DropBefore(cutoff);
-        ring.Owner.Live -= dropped;
-        _held -= dropped;
+        long cutoff = Cutoff(entry);
+        foreach (var ring in entry.Rings)
+        {
+            if (ring.Count == 0 || ring.Oldest >= cutoff) continue;
+            int dropped = ring.DropBefore(cutoff);
+            ring.Owner.Live -= dropped;
+            _held -= dropped;
+            if (ring.Count == 0) _emptied = true;
+        }
     }
 
-    private void CopyHeld(SymbolRing ring, long cutoff, int most, List<Tick> into)
+    private static void CopyHeld(SymbolRing ring, int most, List<Tick> into)
     {
         if (ring.Removed) return;
-        Trim(ring, cutoff);
         for (int age = Math.Max(0, ring.Count - most); age < ring.Count; age++)
             into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
     }
@@ -465,13 +516,7 @@ public sealed partial class TickHistory : IDisposable
     {
         System.IO.Directory.CreateDirectory(_directory);
         var path = FilePath(partition);
-        if (File.Exists(path + OldSuffix))
-        {
-            if (File.Exists(path)) TryDelete(path + OldSuffix);
-            else File.Move(path + OldSuffix, path);
-        }
-        TryDelete(path + CompactingSuffix);
-        TryDelete(path + NewSuffix);
+        CleanUpAfterCrash(path);
         if (File.Exists(path))
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
@@ -498,6 +543,12 @@ public sealed partial class TickHistory : IDisposable
                     p.Length = end;
                     if (replayed > 0)
                     {
+                        // A symbol whose every record is about to be consumed again holds nothing until it is.
+                        foreach (var ring in p.Rings)
+                        {
+                            if (ring.Count == 0) p.BySymbol.Remove(ring.Symbol);
+                        }
+                        p.Rings.RemoveAll(r => r.Count == 0);
                         Rewrite(p);
                         LogRewound(_logger, path, replayed, fromOffset);
                     }
@@ -542,7 +593,8 @@ public sealed partial class TickHistory : IDisposable
         p.Length = p.File.Length;
     }
 
-    private static string? ReadHeader(FileStream stream)
+    /// <summary>Reads the header from the stream's position; null when it is valid, else why it is not.</summary>
+    internal static string? ReadHeader(FileStream stream)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
@@ -559,60 +611,38 @@ public sealed partial class TickHistory : IDisposable
     /// </summary>
     private (long End, long Skipped) ReadRecords(Partition p, long fromOffset)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
+        using var reader = new RecordReader(p.File);
+        var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> chars = stackalloc char[MaxSymbolBytes];
+        long valid = HeaderSize, skipped = 0;
+        SymbolRing? previous = null;
+        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price))
         {
-            var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
-            Span<char> chars = stackalloc char[MaxSymbolBytes];
-            long valid = HeaderSize, skipped = 0;
-            int pos = 0, end = 0;
-            bool eof = false;
-            SymbolRing? previous = null;
-            while (true)
+            SymbolRing? ring = previous;
+            if (ring is null || !utf8.SequenceEqual(ring.Utf8))
             {
-                if (end - pos < MaxRecordSize && !eof)
+                if (!TryDecodeSymbol(utf8, chars, out int length)) return (valid, skipped);
+                if (!lookup.TryGetValue(chars[..length], out ring))
                 {
-                    buffer.AsSpan(pos, end - pos).CopyTo(buffer);
-                    end -= pos;
-                    pos = 0;
-                    int read = p.File.ReadAtLeast(buffer.AsSpan(end), buffer.Length - end, throwOnEndOfStream: false);
-                    eof = read < buffer.Length - end;
-                    end += read;
+                    var symbol = new string(chars[..length]);
+                    if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
+                    ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
                 }
-                var data = buffer.AsSpan(pos, end - pos);
-                if (!TryReadRecord(data, out int size, out long offset, out long time, out double price)) return (valid, skipped);
-                var utf8 = data.Slice(2, size - RecordOverhead);
-                SymbolRing? ring = previous;
-                if (ring is null || !utf8.SequenceEqual(ring.Utf8))
-                {
-                    if (Utf8.ToUtf16(utf8, chars, out _, out int length, replaceInvalidSequences: false) != OperationStatus.Done)
-                        return (valid, skipped);
-                    if (!lookup.TryGetValue(chars[..length], out ring))
-                    {
-                        var symbol = new string(chars[..length]);
-                        if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
-                        ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
-                    }
-                    previous = ring;
-                }
-                if (offset >= fromOffset)
-                {
-                    skipped++;
-                }
-                else if (ring.Count == 0 || time >= ring.Last)
-                {
-                    p.Live += 1 - ring.Add(offset, time, price);
-                    if (time > p.LoadedNewest) p.LoadedNewest = time;
-                }
-                p.Records++;
-                pos += size;
-                valid += size;
+                previous = ring;
             }
+            if (offset >= fromOffset)
+            {
+                skipped++;
+            }
+            else if (ring.Count == 0 || time >= ring.Last)
+            {
+                p.Live += 1 - ring.Add(offset, time, price);
+                if (time > p.LoadedNewest) p.LoadedNewest = time;
+            }
+            p.Records++;
+            valid += record.Length;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return (valid, skipped);
     }
 
     private static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
@@ -674,6 +704,8 @@ public sealed partial class TickHistory : IDisposable
 
     private static FileStream OpenForAppend(string path)
     {
+        // Shared for reading only (an advisory shared lock on Unix): compaction's copy and `history list` may read it,
+        // and `history drop`, which opens the file exclusively, fails while the worker has it open.
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         stream.Seek(0, SeekOrigin.End);
         return stream;
@@ -846,6 +878,43 @@ public sealed partial class TickHistory : IDisposable
     }
 
     /// <summary>
+    /// Reads a history file's records from the stream's position on, through a 1 MB buffer, up to the first that is
+    /// incomplete, fails its checksum or holds an invalid time or price (its symbol is for the caller to check).
+    /// </summary>
+    internal sealed class RecordReader(Stream stream) : IDisposable
+    {
+        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        private int _pos, _end;
+        private bool _eof;
+
+        /// <summary>The next record, whole and as its fields; the spans are valid until the next call.</summary>
+        public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price)
+        {
+            if (_end - _pos < MaxRecordSize && !_eof)
+            {
+                _buffer.AsSpan(_pos, _end - _pos).CopyTo(_buffer);
+                _end -= _pos;
+                _pos = 0;
+                int read = stream.ReadAtLeast(_buffer.AsSpan(_end), _buffer.Length - _end, throwOnEndOfStream: false);
+                _eof = read < _buffer.Length - _end;
+                _end += read;
+            }
+            var data = _buffer.AsSpan(_pos, _end - _pos);
+            if (!TryReadRecord(data, out int size, out offset, out time, out price))
+            {
+                record = utf8 = default;
+                return false;
+            }
+            record = data[..size];
+            utf8 = record.Slice(2, size - RecordOverhead);
+            _pos += size;
+            return true;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    }
+
+    /// <summary>
     /// Writes a history file's header, then records through a 1 MB buffer (compaction and rewrite). A ring's ticks are
     /// copied first (under the lock where needed), then encoded.
     /// </summary>
@@ -897,6 +966,9 @@ public sealed partial class TickHistory : IDisposable
     {
         public readonly long Order = order;
         public readonly List<SymbolRing> Rings = new(1);
+
+        /// <summary>The newest event time over the symbol's rings, which its age bound is measured from.</summary>
+        public long Newest = NoTime;
     }
 
     private sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
@@ -928,6 +1000,9 @@ public sealed partial class TickHistory : IDisposable
         public long Appended { get; private set; }
 
         public bool Removed { get; set; }
+
+        /// <summary>The symbol's entry, set when the ring is registered.</summary>
+        public SymbolEntry Entry { get; set; } = null!;
 
         public long Last => TimeAt(Count - 1);
 

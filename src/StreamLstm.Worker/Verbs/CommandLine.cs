@@ -15,6 +15,7 @@ public static class CommandLine
         root.Subcommands.Add(ReplayVerb.Create());
         root.Subcommands.Add(TrainVerb.Create());
         root.Subcommands.Add(ModelsVerb.Create());
+        root.Subcommands.Add(HistoryVerb.Create());
         root.Subcommands.Add(BacktestVerb.Create());
         root.Subcommands.Add(DemoVerb.Create());
 

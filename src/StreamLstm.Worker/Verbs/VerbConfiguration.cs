@@ -46,12 +46,8 @@ public static class VerbConfiguration
     }
 
     /// <summary>The <c>Model</c> section, validated.</summary>
-    public static ModelSettings Model(IConfiguration configuration)
-    {
-        var settings = Bind<ModelSettings>(configuration, "Model");
-        Validate(() => settings.Validate(), "Model");
-        return settings;
-    }
+    public static ModelSettings Model(IConfiguration configuration) =>
+        Read<ModelSettings>(configuration, "Model", s => s.Validate());
 
     /// <summary>The <c>Training</c> section, validated; <paramref name="epochs"/> overrides <c>Training:Epochs</c>.</summary>
     public static TrainingSettings Training(IConfiguration configuration, int? epochs)
@@ -73,18 +69,21 @@ public static class VerbConfiguration
     }
 
     /// <summary>The <c>Serving</c> section, validated.</summary>
-    public static ServingSettings Serving(IConfiguration configuration)
-    {
-        var settings = Bind<ServingSettings>(configuration, "Serving");
-        Validate(() => settings.Validate(), "Serving");
-        return settings;
-    }
+    public static ServingSettings Serving(IConfiguration configuration) =>
+        Read<ServingSettings>(configuration, "Serving", s => s.Validate());
 
     /// <summary>The <c>Ticks</c> section, validated: what the CSV readers refuse besides the format.</summary>
-    public static TickSettings Ticks(IConfiguration configuration)
+    public static TickSettings Ticks(IConfiguration configuration) =>
+        Read<TickSettings>(configuration, "Ticks", s => s.Validate());
+
+    /// <summary>The <c>History</c> section, validated.</summary>
+    public static HistorySettings History(IConfiguration configuration) =>
+        Read<HistorySettings>(configuration, "History", s => s.Validate());
+
+    private static T Read<T>(IConfiguration configuration, string section, Action<T> validate) where T : new()
     {
-        var settings = Bind<TickSettings>(configuration, "Ticks");
-        Validate(() => settings.Validate(), "Ticks");
+        var settings = Bind<T>(configuration, section);
+        Validate(() => validate(settings), section);
         return settings;
     }
 

@@ -117,28 +117,109 @@ public class TickHistoryTests
     }
 
     [Fact]
-    public void Ticks_older_than_MaxAge_before_the_newest_event_time_are_dropped_also_after_a_restart()
+    public void Ticks_older_than_MaxAge_before_their_symbols_newest_tick_are_dropped_also_after_a_restart()
     {
         using var dir = new TempDirectory();
         var settings = Settings(dir, maxAge: TimeSpan.FromHours(1));
         using (var history = new TickHistory(settings, Topic))
         {
-            Append(history, 0, At("OLD", 0, 1));
-            Append(history, 0, At("OLD", 1800, 2));
-            Append(history, 0, At("OLD", 3600, 3));
-            Append(history, 1, At("NEW", 7200, 4));
-            Append(history, 1, At("LATE", 3599, 5));
+            Append(history, 0, At("X", 0, 1));
+            Append(history, 0, At("X", 1800, 2));
+            Append(history, 0, At("X", 3600, 3));
+            Append(history, 0, At("X", 5399, 4));
             history.Flush();
 
-            Assert.Equal(Start.AddHours(2), history.Newest);
-            Assert.Equal(1, history.Count("OLD"));
-            Assert.Equal(0, history.Count("LATE"));
-            Assert.Equal([At("OLD", 3600, 3), At("NEW", 7200, 4)], history.Snapshot());
-            Assert.Equal(2, history.Ticks);
+            // A tick exactly MaxAge old is kept.
+            Assert.Equal([At("X", 1800, 2), At("X", 3600, 3), At("X", 5399, 4)], history.Recent("X", 10));
+            Assert.Equal(3, history.Count("X"));
+            Assert.Equal(3, history.Ticks);
+            Assert.Equal(Start.AddSeconds(5399), history.Newest);
         }
-        Assert.Equal([At("OLD", 3600, 3), At("NEW", 7200, 4)], Reopened(settings, 0, 1));
-        // Loading one partition alone measures age from its own newest tick; a tick exactly MaxAge old is kept.
-        Assert.Equal([At("OLD", 0, 1), At("OLD", 1800, 2), At("OLD", 3600, 3)], Reopened(settings, 0));
+        Assert.Equal([At("X", 1800, 2), At("X", 3600, 3), At("X", 5399, 4)], Reopened(settings, 0));
+    }
+
+    [Fact]
+    public void A_future_tick_of_one_symbol_does_not_trim_or_refuse_another_symbols_history()
+    {
+        using var dir = new TempDirectory();
+        var settings = Settings(dir);
+        var future = new Tick("A", new DateTime(2099, 1, 1, 0, 0, 0, DateTimeKind.Utc), 5);
+        List<Tick> Expected(int ticks) =>
+            [future, .. Enumerable.Range(0, ticks).Select(i => At("B", i, 1 + i)), .. Enumerable.Range(0, ticks).Select(i => At("C", i, 1 + i))];
+        using (var history = new TickHistory(settings, Topic))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                Append(history, 0, At("A", i, 1 + i));
+                Append(history, 0, At("B", i, 1 + i));
+                Append(history, 1, At("C", i, 1 + i));
+            }
+            Append(history, 0, future);
+            for (int i = 10; i < 20; i++)
+            {
+                Append(history, 0, At("B", i, 1 + i));
+                Append(history, 1, At("C", i, 1 + i));
+            }
+            history.Flush();
+
+            Assert.Equal(Enumerable.Range(0, 20).Select(i => At("B", i, 1 + i)), history.Recent("B", 100));
+            Assert.Equal(20, history.Count("C"));
+            // A itself is bounded from its own newest tick, which leaves its ticks of 2024 far too old.
+            Assert.Equal([future], history.Recent("A", 100));
+            Assert.Equal(future.Timestamp, history.Newest);
+            Assert.Equal(41, history.Ticks);
+            Assert.Equal(Expected(20), history.Snapshot());
+        }
+
+        Assert.Equal(Expected(20), Reopened(settings, 0, 1));
+        using (var history = new TickHistory(settings, Topic))
+        {
+            history.Open(0);
+            history.Open(1);
+            for (int i = 20; i < 30; i++)
+            {
+                Append(history, 0, At("B", i, 1 + i));
+                Append(history, 1, At("C", i, 1 + i));
+            }
+            history.Flush();
+            Assert.Equal(Expected(30), history.Snapshot());
+            Assert.Equal(61, history.Ticks);
+        }
+        Assert.Equal(Expected(30), Reopened(settings, 0, 1));
+    }
+
+    [Fact]
+    public void A_symbol_held_in_two_partitions_is_bounded_from_its_newest_tick_over_both_also_after_a_restart()
+    {
+        using var dir = new TempDirectory();
+        var settings = Settings(dir, maxAge: TimeSpan.FromHours(1));
+        using (var history = new TickHistory(settings, Topic))
+        {
+            Append(history, 0, At("X", 0, 1));
+            Append(history, 0, At("X", 1800, 2));
+            Append(history, 0, At("X", 3600, 3));
+            Append(history, 0, At("GONE", 0, 4));
+            Append(history, 1, At("X", 7200, 5));
+            Append(history, 2, At("X", 3599, 6));   // new to partition 2, but too old for the symbol
+            Append(history, 1, At("GONE", 7200, 7));
+            Append(history, 1, At("Y", 0, 8));
+            history.Flush();
+
+            Assert.Equal([At("X", 3600, 3), At("X", 7200, 5)], history.Recent("X", 10));
+            Assert.Equal([At("GONE", 7200, 7)], history.Recent("GONE", 10));
+            Assert.Equal([At("Y", 0, 8)], history.Recent("Y", 10));
+            Assert.Equal((4L, 3), (history.Ticks, history.Symbols));
+
+            // What partition 0 holds is bounded from its own newest from now on.
+            history.Close(1);
+            Assert.Equal(0, history.Count("GONE"));
+            Assert.Equal([At("X", 3600, 3)], history.Recent("X", 10));
+            Assert.Equal((1L, 1), (history.Ticks, history.Symbols));
+            Assert.Equal(Start.AddSeconds(3600), history.Newest);
+        }
+        Assert.Equal([At("X", 3600, 3), At("X", 7200, 5), At("GONE", 7200, 7), At("Y", 0, 8)], Reopened(settings, 0, 1));
+        // Loading partition 0 alone measures age from the newest ticks it holds.
+        Assert.Equal([At("X", 0, 1), At("X", 1800, 2), At("X", 3600, 3), At("GONE", 0, 4)], Reopened(settings, 0));
     }
 
     [Fact]
@@ -212,7 +293,7 @@ public class TickHistoryTests
         }
         expected.RemoveAt(expected.Count - 1);
 
-        var logger = new ListLogger();
+        var logger = new ListLoggerFactory();
         using (var history = new TickHistory(settings, Topic, logger))
         {
             history.Open(0);
@@ -225,7 +306,7 @@ public class TickHistoryTests
             expected.Add(more);
         }
 
-        var quiet = new ListLogger();
+        var quiet = new ListLoggerFactory();
         using (var history = new TickHistory(settings, Topic, quiet))
         {
             history.Open(0);
@@ -243,7 +324,7 @@ public class TickHistoryTests
         using var dir = new TempDirectory();
         var settings = Settings(dir);
         Directory.CreateDirectory(settings.Directory);
-        var logger = new ListLogger();
+        var logger = new ListLoggerFactory();
         using (var history = new TickHistory(settings, Topic, logger))
         {
             File.WriteAllText(history.FilePath(2), content);
@@ -388,18 +469,6 @@ public class TickHistoryTests
         Assert.Equal(symbolCount * 500, final.Count);
         Assert.Equal(Enumerable.Range(0, symbolCount).Select(s => $"S{s}"), final.Select(t => t.Symbol).Distinct());
         Assert.Equal(Enumerable.Range(perSymbol - 500, 500).Select(i => Start.AddSeconds(i)), final.Where(t => t.Symbol == "S7").Select(t => t.Timestamp));
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<(LogLevel Level, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception)));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public class VerbTests
         "--Training:BatchSize=64", "--Training:Stride=10",
     ];
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
+    internal static (int Code, string Out, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -31,7 +31,7 @@ public class VerbTests
         }
     }
 
-    private static void AssertOneLineError((int Code, string Out, string Error) result, string expected)
+    internal static void AssertOneLineError((int Code, string Out, string Error) result, string expected)
     {
         Assert.Equal(2, result.Code);
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
