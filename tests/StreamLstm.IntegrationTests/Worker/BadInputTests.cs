@@ -113,4 +113,56 @@ public sealed class BadInputTests(KafkaFixture kafka, InfluxFixture influx)
         foreach (var symbol in new[] { "AAA", "BBB", "UAESC" }) Assert.Equal(PerSymbol, history.Count(symbol));
         Assert.Equal(1, history.Count("JUMP"));
     }
+
+    [Fact]
+    public async Task A_symbol_stuck_behind_a_tick_that_jumped_ahead_is_forecast_again_after_history_drop_and_a_restart()
+    {
+        var topic = kafka.CreateTopicName("stuck");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var ticks = WorkerHarness.Ticks(["AAA", "JUMP"], 30);
+        var start = ticks[0].Timestamp;
+        // A replay of history: JUMP's 11th tick is stamped nine days ahead, within the clock skew (it lies in the past).
+        var jumped = new Tick("JUMP", start.AddDays(9), 150);
+        var before = ticks.Where(t => t.Timestamp < start.AddMinutes(10)).ToList();
+        var stuck = ticks.Where(t => t.Timestamp >= start.AddMinutes(10) && t.Timestamp < start.AddMinutes(20)).ToList();
+        var after = ticks.Where(t => t.Timestamp >= start.AddMinutes(20)).ToList();
+        await WorkerHarness.PublishAsync(kafka, topic, [.. before, jumped, .. stuck]);
+
+        var learning = new LearningSettings { Enabled = false };
+        var counters = new PipelineCounters();
+        using (var stop = new CancellationTokenSource())
+        {
+            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            await Poll.UntilAsync(_ => Task.FromResult(counters.Ticks >= before.Count + 1 + stuck.Count), Patience, "the first run's ticks",
+                () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
+            service.Dispose();
+        }
+        Assert.Equal(stuck.Count / 2, counters.Late);
+
+        // The operator's recovery: with the worker stopped, drop the bad tick from the history, then start it again.
+        Assert.Equal(0, StreamLstm.Worker.Verbs.CommandLine.Run(["history", "drop", "--symbol", "JUMP", "--from", "2024-01-10T00:00:00Z",
+            "--history-dir", harness.HistoryDirectory, "--topic", topic]));
+        await WorkerHarness.PublishAsync(kafka, topic, after);
+        var resumed = new PipelineCounters();
+        using (var stop = new CancellationTokenSource())
+        {
+            var (service, running) = harness.StartService(stop.Token, learning, resumed);
+            await Poll.UntilAsync(_ => Task.FromResult(resumed.Ticks >= after.Count), Patience, "the second run's ticks", () => $"ticks {resumed.Ticks}");
+            stop.Cancel();
+            await running;
+            service.Dispose();
+        }
+
+        Assert.Equal(0, resumed.Late);
+        int warmup = WorkerHarness.Settings.Warmup, horizons = WorkerHarness.Settings.Horizons;
+        // JUMP: its first ten ticks and the jumped one before the restart; after it, re-warmed from its first ten, every
+        // new tick is forecast at once, as if the bad tick and the ticks stuck behind it had never come.
+        Assert.Equal(before.Count / 2 + 1 + after.Count / 2, await CountAsync(bucket, "price", "JUMP"));
+        Assert.Equal((before.Count / 2 + 1 - warmup + after.Count / 2) * horizons, await CountAsync(bucket, "forecast", "JUMP"));
+        Assert.Equal(ticks.Count / 2, await CountAsync(bucket, "price", "AAA"));
+        Assert.Equal((ticks.Count / 2 - warmup) * horizons, await CountAsync(bucket, "forecast", "AAA"));
+    }
 }

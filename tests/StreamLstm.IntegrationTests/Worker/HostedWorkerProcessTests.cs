@@ -36,6 +36,8 @@ public sealed class HostedWorkerProcessTests(KafkaFixture kafka, InfluxFixture i
             $"--Kafka:GroupId=run-{topic}", "--Kafka:Consumer:session.timeout.ms=6000", "--Kafka:Consumer:heartbeat.interval.ms=1000",
             $"--Influx:Url={influx.Url}", $"--Influx:Token={influx.Token}", $"--Influx:Org={influx.Org}", $"--Influx:Bucket={bucket}",
             $"--Model:Directory={harness.StoreDirectory}",
+            // Baked into the store's model (trained with 2): warned about, and the model's value served.
+            "--Model:Horizons=5",
         })
             start.ArgumentList.Add(arg);
         using var worker = Process.Start(start)!;
@@ -58,6 +60,7 @@ public sealed class HostedWorkerProcessTests(KafkaFixture kafka, InfluxFixture i
         var log = await output + await errors;
         Assert.True(worker.ExitCode == 0, log);
         Assert.Contains("Stopped after", log);
+        Assert.Contains("Model:Horizons is 5 in the configuration but model v1 was trained with 2; serving with 2", log);
         Assert.DoesNotContain(influx.Token, log);
 
         var rows = await influx.QueryAsync(bucket, "SELECT count(\"value\") FROM \"price\" GROUP BY \"symbol\"");
@@ -67,5 +70,26 @@ public sealed class HostedWorkerProcessTests(KafkaFixture kafka, InfluxFixture i
         Assert.Single(letters);
         Assert.Equal("'ts' is missing", letters[0].Headers["error"]);
         Directory.Delete(work, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_run_verb_refuses_a_misspelt_setting_in_one_line_naming_the_nearest_key_before_connecting()
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "streamlstm"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // The broker address is never reached: the settings are checked first.
+        foreach (var arg in new[] { "run", $"--Kafka:BootstrapServers={kafka.BootstrapServers}", "--Ticks:MaxClockSkw=00:01:00" })
+            start.ArgumentList.Add(arg);
+        start.Environment["Model__HiddenSize"] = "16";
+        using var worker = Process.Start(start)!;
+        var output = worker.StandardOutput.ReadToEndAsync();
+        var errors = worker.StandardError.ReadToEndAsync();
+        await worker.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        Assert.Equal(2, worker.ExitCode);
+        Assert.Equal("", await output);
+        Assert.Equal("error: unknown setting Ticks:MaxClockSkw (did you mean Ticks:MaxClockSkew?)", (await errors).TrimEnd());
     }
 }
