@@ -36,6 +36,7 @@ public static class PipelineSuite
         using var model = new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = "bench" });
 
         InProcess(model, figures);
+        Admission(figures);
         Kafka(model, figures);
         Memory(model, figures);
         Swap(model, figures);
@@ -77,6 +78,35 @@ public static class PipelineSuite
         figures["baseline_engine_steps_per_s_b1000"] = steps;
         figures["inproc_vs_engine_ratio"] = pipeline / steps;
         Suites.Log($"in-process: {Suites.F(pipeline)} ticks/s through the per-tick path; engine steps alone {Suites.F(steps)}/s (ratio {pipeline / steps:F2})");
+    }
+
+    /// <summary>
+    /// What the consume thread's checks beyond the format cost (clock skew and the symbol bound, <see cref="TickAdmission"/>):
+    /// tick messages of 1,000 symbols parsed and admitted, next to parsed only (the baseline), in the same run.
+    /// </summary>
+    private static void Admission(Dictionary<string, double> figures)
+    {
+        var messages = Measure.Ticks(Symbols, 300, seed: 2).Select(TickPublisher.Serialize).ToArray();
+        double Rate(bool admit)
+        {
+            var admission = new TickAdmission(new TickSettings(), new ServingSettings().MaxSymbols);
+            long admitted = 0;
+            var clock = Stopwatch.StartNew();
+            foreach (var message in messages)
+            {
+                if (!TickParser.TryParse(message, out var tick, out _)) throw new InvalidOperationException("a benchmark message did not parse");
+                if (!admit || admission.Admit(tick, 0) is null) admitted++;
+            }
+            if (admitted != messages.Length) throw new InvalidOperationException("a benchmark tick was refused");
+            return messages.Length / clock.Elapsed.TotalSeconds;
+        }
+        Rate(admit: true);
+        double parsed = Measure.Median(Enumerable.Range(0, 5).Select(_ => Rate(admit: false)));
+        double checkedToo = Measure.Median(Enumerable.Range(0, 5).Select(_ => Rate(admit: true)));
+        figures["parse_ticks_per_s"] = parsed;
+        figures["parse_and_admit_ticks_per_s"] = checkedToo;
+        figures["parse_and_admit_vs_parse_ratio"] = checkedToo / parsed;
+        Suites.Log($"consume thread: {Suites.F(parsed)} messages/s parsed, {Suites.F(checkedToo)}/s parsed and admitted (ratio {checkedToo / parsed:F2})");
     }
 
     /// <summary>
