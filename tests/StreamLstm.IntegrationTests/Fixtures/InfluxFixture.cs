@@ -169,6 +169,11 @@ public sealed class InfluxFixture : IAsyncLifetime
     private InfluxDBClient CreateUpstreamClient() =>
         new(new InfluxDBClientOptions(UpstreamUrl.ToString()) { Token = Token, Org = Org, Bucket = Bucket });
 
+    /// <summary>Points of <paramref name="measurement"/> (its <c>value</c> field) in <paramref name="bucket"/>, optionally only those matching an InfluxQL <paramref name="where"/>.</summary>
+    public async Task<long> CountAsync(string bucket, string measurement, string? where = null) =>
+        (await QueryAsync(bucket, $"SELECT count(\"value\") FROM \"{measurement}\"{(where is null ? "" : " WHERE " + where)}").ConfigureAwait(false))
+            .Select(r => Convert.ToInt64(r["count"], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Sum();
+
     /// <summary>
     /// Runs InfluxQL against a bucket, straight on the server (not through the front), and returns every row of every
     /// series with times in epoch nanoseconds. InfluxDB 2 answers this on its 1.x-compatible /query endpoint, where

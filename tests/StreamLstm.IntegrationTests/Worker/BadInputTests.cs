@@ -18,9 +18,7 @@ public sealed class BadInputTests(KafkaFixture kafka, InfluxFixture influx)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    private async Task<long> CountAsync(string bucket, string measurement, string symbol) =>
-        (await influx.QueryAsync(bucket, $"SELECT count(\"value\") FROM \"{measurement}\" WHERE \"symbol\" = '{symbol}'"))
-            .Select(r => Convert.ToInt64(r["count"])).DefaultIfEmpty(0).Sum();
+    private Task<long> CountAsync(string bucket, string measurement, string symbol) => influx.CountAsync(bucket, measurement, $"\"symbol\" = '{symbol}'");
 
     private static string Json(string symbol, string ts, string price = "1.5", string extra = "") =>
         $"{{\"symbol\":\"{symbol}\",\"ts\":{ts},\"price\":{price}{extra}}}";

@@ -11,9 +11,7 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private async Task<long> CountAsync(string bucket, string measurement, string? where = null) =>
-        (await influx.QueryAsync(bucket, $"SELECT count(\"value\") FROM \"{measurement}\"{(where is null ? "" : " WHERE " + where)}"))
-            .Select(r => Convert.ToInt64(r["count"])).DefaultIfEmpty(0).Sum();
+    private Task<long> CountAsync(string bucket, string measurement, string? where = null) => influx.CountAsync(bucket, measurement, where);
 
     private static Task WaitAsync(Func<bool> condition, string what, Func<string> diagnostics) =>
         Poll.UntilAsync(_ => Task.FromResult(condition()), Patience, what, diagnostics);

@@ -40,6 +40,22 @@ public class VerbTests
         Assert.Contains(expected, lines[0]);
     }
 
+    [Theory]
+    [InlineData("train", "--out")]
+    [InlineData("backtest", "--out")]
+    [InlineData("replay", "--bootstrap")]
+    public void A_csv_row_from_the_future_stops_every_verb_that_reads_prices_naming_the_line(string verb, string option)
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        File.WriteAllText(csv, "timestamp,symbol,price\n2024-01-02,AA,1\n2099-01-01T00:00:00Z,AA,2\n");
+        var result = Run(verb, "--data", csv, option, option == "--out" ? dir.File("out") : "127.0.0.1:1");
+        AssertOneLineError(result, "prices.csv: line 3: timestamp 2099-01-01T00:00:00.000Z is ");
+        Assert.Contains("ahead of the clock", result.Error);
+        Assert.Contains("more than Ticks:MaxClockSkew (00:05:00)", result.Error);
+        Assert.False(Directory.Exists(dir.File("out")) && Directory.EnumerateFileSystemEntries(dir.File("out")).Any());
+    }
+
     [Fact]
     public void Train_then_backtest_produce_a_store_metrics_and_charts()
     {
