@@ -6,6 +6,7 @@ using StreamLstm.Learning;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Bench;
 

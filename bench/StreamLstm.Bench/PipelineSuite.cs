@@ -10,6 +10,7 @@ using StreamLstm.Pipeline;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
 using TorchSharp;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Bench;
 

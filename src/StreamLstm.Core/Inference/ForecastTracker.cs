@@ -86,7 +86,7 @@ public sealed class ForecastTracker
             int k = h - 1, at = slot * _horizons + k;
             bool missed = price < _lower[at] || price > _upper[at];
             _resolved[k] = new ResolvedForecast(Math.Abs(price - _servedPoint[at]), Math.Abs(price - _madeAt[slot]), !missed, _servedBy[at],
-                Math.Abs(price - _modelPoint[at]));
+                Math.Abs(price - _modelPoint[at]), _servedPoint[at], _lower[at], _upper[at]);
             if (k == 0) Score?.Add(_madeAt[slot], _servedPoint[at], _lower[at], _upper[at], price);
             _logScale[k] += _settings.IntervalLearningRate * ((missed ? 1 : 0) - MissTarget);
             _modelError[k] += _decay * (Math.Abs(price - _modelPoint[at]) - _modelError[k]);

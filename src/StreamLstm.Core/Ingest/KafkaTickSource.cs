@@ -2,7 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Ingest;
 

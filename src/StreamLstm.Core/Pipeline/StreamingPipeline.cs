@@ -6,6 +6,7 @@ using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Pipeline;
 

@@ -6,6 +6,7 @@ using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Pipeline;
 
@@ -343,7 +344,7 @@ public sealed partial class TickProcessor
                 if (tracker.Resolved(h) is not { } resolved) continue;
                 if (h == 0) _drift?.Add(resolved, _roundTicks[i].Price);
                 LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.ServedBy,
-                    resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, time);
+                    resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, resolved.Point, resolved.Lower, resolved.Upper, time);
                 points++;
             }
             if (_forecasts[i] is not { } forecast) continue;

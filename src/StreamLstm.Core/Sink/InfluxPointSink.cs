@@ -10,7 +10,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using StreamLstm.Ingest;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Sink;
 

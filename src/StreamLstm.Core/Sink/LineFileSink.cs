@@ -1,6 +1,6 @@
 using System.Text;
 using StreamLstm.Ingest;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Sink;
 

@@ -38,8 +38,13 @@ public static class LineProtocol
         line.Append(' ').Append(timeNs).Append('\n');
     }
 
-    /// <summary><c>forecast_error,horizon=H,model=M,symbol=S abs_error=E,covered=C,naive_abs_error=N T</c> (all floats).</summary>
-    public static void ForecastError(StringBuilder line, string symbol, int horizon, string model, double absError, double naiveAbsError, bool covered, long timeNs)
+    /// <summary>
+    /// <c>forecast_error,horizon=H,model=M,symbol=S abs_error=E,covered=C,forecast=F,lower=L,naive_abs_error=N,upper=U T</c>
+    /// (all floats): the errors of the forecast that was for this tick, and that forecast with its interval, so a panel
+    /// can line them up with the actual.
+    /// </summary>
+    public static void ForecastError(StringBuilder line, string symbol, int horizon, string model, double absError, double naiveAbsError, bool covered,
+        double forecast, double lower, double upper, long timeNs)
     {
         line.Append("forecast_error,horizon=").Append(horizon).Append(",model=");
         AppendTag(line, model);
@@ -48,8 +53,14 @@ public static class LineProtocol
         line.Append(" abs_error=");
         AppendFloat(line, absError);
         line.Append(",covered=").Append(covered ? '1' : '0');
+        line.Append(",forecast=");
+        AppendFloat(line, forecast);
+        line.Append(",lower=");
+        AppendFloat(line, lower);
         line.Append(",naive_abs_error=");
         AppendFloat(line, naiveAbsError);
+        line.Append(",upper=");
+        AppendFloat(line, upper);
         line.Append(' ').Append(timeNs).Append('\n');
     }
 

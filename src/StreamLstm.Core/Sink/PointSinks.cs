@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using StreamLstm.Ingest;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Sink;
 

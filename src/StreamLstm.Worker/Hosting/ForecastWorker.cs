@@ -9,6 +9,7 @@ using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Worker.Hosting;
 

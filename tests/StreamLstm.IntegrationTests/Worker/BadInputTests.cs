@@ -6,6 +6,7 @@ using StreamLstm.Learning;
 using StreamLstm.Pipeline;
 using StreamLstm.Tests.Support;
 using StreamLstm.Ticks;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.IntegrationTests.Worker;
 

@@ -3,6 +3,7 @@ using System.Text;
 using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.Pipeline;
 using StreamLstm.Ticks;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.IntegrationTests.Worker;
 

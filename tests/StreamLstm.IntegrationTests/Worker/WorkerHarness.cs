@@ -8,6 +8,7 @@ using StreamLstm.Pipeline;
 using StreamLstm.Sink;
 using StreamLstm.Ticks;
 using TorchSharp;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.IntegrationTests.Worker;
 

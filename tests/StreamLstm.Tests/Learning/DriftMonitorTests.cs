@@ -6,7 +6,7 @@ namespace StreamLstm.Tests.Learning;
 public class DriftMonitorTests
 {
     private static ResolvedForecast Resolved(double modelError, double naiveError, bool covered) =>
-        new(modelError, naiveError, covered, "v1", modelError);
+        new(modelError, naiveError, covered, "v1", modelError, 100, 99, 101);
 
     [Fact]
     public void A_model_that_starts_losing_to_naive_raises_one_drift_signal_which_is_taken_once()

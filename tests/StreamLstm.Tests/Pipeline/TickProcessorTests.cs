@@ -8,6 +8,7 @@ using StreamLstm.Sink;
 using StreamLstm.Tests.Support;
 using StreamLstm.Ticks;
 using TorchSharp;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.Tests.Pipeline;
 
@@ -68,6 +69,10 @@ public class TickProcessorTests
         Assert.Equal(Math.Abs(actual - last), Field(scored, "naive_abs_error"), 9);
         Assert.Equal(actual >= lower && actual <= upper ? 1 : 0, Field(scored, "covered"));
         Assert.Equal(made.Split(',')[2], scored.Split(',')[2]); // same model tag
+        // The served forecast and its interval ride along, to be lined up with the actual at the time they were for.
+        Assert.Equal(served, Field(scored, "forecast"));
+        Assert.Equal(lower, Field(scored, "lower"));
+        Assert.Equal(upper, Field(scored, "upper"));
     }
 
     private static string Ns(IngestedTick tick) => LineProtocol.Nanoseconds(tick.Tick.Timestamp).ToString();

@@ -1,4 +1,4 @@
-namespace StreamLstm.Pipeline;
+namespace StreamLstm.Telemetry;
 
 /// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
 public sealed class PipelineCounters
