@@ -24,6 +24,11 @@ public sealed partial class KafkaTickSource : IDisposable
     private readonly IProducer<byte[]?, byte[]?> _deadLetters;
     private readonly Queue<ConsumeResult<byte[]?, byte[]?>> _stash = new();
     private readonly TickAdmission _admission;
+    private readonly KafkaLog _kafkaLog;
+    // One warning per dead letter would drown the log when a producer sends garbage: at most one per interval, with the count.
+    private readonly LogRateLimit _deadLetterLog = new(TimeSpan.FromSeconds(10));
+    // Partitions assigned now, kept by the rebalance handlers (which run on the consume thread).
+    private readonly HashSet<int> _assigned = [];
     private long _symbolRefusalLoggedAt = long.MinValue;
     private long _symbolRefusalsLogged;
 
@@ -34,6 +39,7 @@ public sealed partial class KafkaTickSource : IDisposable
         TickAdmission admission, Action<IReadOnlyList<int>>? partitionsDropped = null)
     {
         _admission = admission;
+        _kafkaLog = new KafkaLog(logger);
         _options = options;
         _output = output;
         _counters = counters;
@@ -47,6 +53,8 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             ["fetch.wait.max.ms"] = "10",
             ["fetch.queue.backoff.ms"] = "10",
+            // Consumer lag per partition comes from librdkafka's statistics.
+            ["statistics.interval.ms"] = StatisticsIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in options.Consumer) consumerSettings[key] = value;
         var consumerConfig = new ConsumerConfig(consumerSettings)
@@ -58,21 +66,29 @@ public sealed partial class KafkaTickSource : IDisposable
             EnableAutoOffsetStore = false,
         };
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
-            .SetPartitionsAssignedHandler((_, assigned) => LogAssigned(_logger, string.Join(",", assigned.Select(p => p.Partition.Value))))
+            .SetPartitionsAssignedHandler((_, assigned) =>
+            {
+                LogAssigned(_logger, string.Join(",", assigned.Select(p => p.Partition.Value)));
+                foreach (var p in assigned) _assigned.Add(p.Partition.Value);
+                _counters.AssignedPartitions = _assigned.Count;
+                _counters.AddRebalance("assigned");
+                _counters.TopicMissing = false;
+            })
             .SetPartitionsRevokedHandler((_, revoked) =>
             {
                 var partitions = revoked.Select(p => p.Partition.Value).ToList();
                 LogRevoked(_logger, string.Join(",", partitions));
-                Drop(partitions);
+                Drop(partitions, "revoked");
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
                 var partitions = lost.Select(p => p.Partition.Value).ToList();
                 LogLost(_logger, string.Join(",", partitions));
-                Drop(partitions);
+                Drop(partitions, "lost");
             })
-            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
-            .SetLogHandler((_, message) => { if (message.Level <= SyslogLevel.Warning) LogLibrdkafka(_logger, message.Facility, message.Message); })
+            .SetStatisticsHandler((_, json) => ReadStatistics(json))
+            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
+            .SetLogHandler((_, message) => _kafkaLog.Log(message))
             .Build();
         var producerConfig = new ProducerConfig(new Dictionary<string, string>(options.Producer))
         {
@@ -81,15 +97,35 @@ public sealed partial class KafkaTickSource : IDisposable
             EnableIdempotence = true,
         };
         _deadLetters = new ProducerBuilder<byte[]?, byte[]?>(producerConfig)
-            .SetErrorHandler((_, error) => LogKafkaError(_logger, error.Code.ToString(), error.Reason, error.IsFatal))
+            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
+            .SetLogHandler((_, message) => _kafkaLog.Log(message))
             .Build();
 
         // Revoked and lost partitions alike: their offsets are no longer ours to store and their symbols' state goes.
-        void Drop(List<int> partitions)
+        void Drop(List<int> partitions, string kind)
         {
+            _counters.AddRebalance(kind);
+            _assigned.ExceptWith(partitions);
+            _counters.AssignedPartitions = _assigned.Count;
+            _counters.ForgetPartitions(partitions);
             _tracker.Forget(partitions);
             _admission.Forget(partitions);
             partitionsDropped?.Invoke(partitions);
+        }
+    }
+
+    /// <summary>How often librdkafka reports its statistics (consumer lag), unless <c>Kafka:Consumer:statistics.interval.ms</c> says otherwise.</summary>
+    internal const int StatisticsIntervalMs = 5000;
+
+    private void ReadStatistics(string json)
+    {
+        try
+        {
+            foreach (var (partition, lag) in ConsumerStatistics.Lag(json, _options.Topic)) _counters.SetLag(partition, lag);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            LogStatisticsUnreadable(_logger, ex.Message);
         }
     }
 
@@ -154,7 +190,7 @@ public sealed partial class KafkaTickSource : IDisposable
         }
         catch (KafkaException ex)
         {
-            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, ex.Error.IsFatal);
+            _kafkaLog.Error(ex.Error);
         }
         try
         {
@@ -162,7 +198,7 @@ public sealed partial class KafkaTickSource : IDisposable
         }
         catch (KafkaException ex)
         {
-            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, ex.Error.IsFatal);
+            _kafkaLog.Error(ex.Error);
         }
     }
 
@@ -175,7 +211,8 @@ public sealed partial class KafkaTickSource : IDisposable
         catch (ConsumeException ex) when (!ex.Error.IsFatal)
         {
             // A topic that does not exist yet, a broker restarting: log and keep polling.
-            LogKafkaError(_logger, ex.Error.Code.ToString(), ex.Error.Reason, false);
+            if (ex.Error.Code is ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic) _counters.TopicMissing = true;
+            _kafkaLog.Error(ex.Error);
             return null;
         }
     }
@@ -183,6 +220,8 @@ public sealed partial class KafkaTickSource : IDisposable
     private void Handle(ConsumeResult<byte[]?, byte[]?> result, CancellationToken stopping)
     {
         var position = new SourcePosition(result.Partition.Value, result.Offset.Value);
+        long received = System.Diagnostics.Stopwatch.GetTimestamp();
+        _counters.MarkTick(position.Partition, received);
         _tracker.Track(position);
         var value = result.Message.Value ?? [];
         if (!TickParser.TryParse(value, out var tick, out var error))
@@ -195,7 +234,7 @@ public sealed partial class KafkaTickSource : IDisposable
             Refuse(result, position, refusal);
             return;
         }
-        var item = new IngestedTick(tick, position, System.Diagnostics.Stopwatch.GetTimestamp());
+        var item = new IngestedTick(tick, position, received);
         if (_output.TryWrite(item)) return;
 
         // The forecaster is behind. A short wait for room is the common case under load and keeps the fetch pipeline
@@ -204,6 +243,7 @@ public sealed partial class KafkaTickSource : IDisposable
         if (WaitForRoom(PauseAfter, stopping) && _output.TryWrite(item)) return;
         var paused = _consumer.Assignment;
         _consumer.Pause(paused);
+        _counters.Paused = true;
         LogPaused(_logger);
         try
         {
@@ -217,6 +257,7 @@ public sealed partial class KafkaTickSource : IDisposable
         finally
         {
             _consumer.Resume(_consumer.Assignment);
+            _counters.Paused = false;
             LogResumed(_logger);
         }
     }
@@ -268,7 +309,7 @@ public sealed partial class KafkaTickSource : IDisposable
         headers.Add("source-topic", Encoding.UTF8.GetBytes(result.Topic));
         headers.Add("source-partition", Encoding.UTF8.GetBytes(position.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         headers.Add("source-offset", Encoding.UTF8.GetBytes(position.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        if (log) LogDeadLetter(_logger, position.Partition, position.Offset, error);
+        if (log && _deadLetterLog.ShouldLog("dead-letter", out long suppressed)) LogDeadLetter(_logger, position.Partition, position.Offset, error, suppressed);
         _deadLetters.Produce(_options.DeadLetterTopic, new Message<byte[]?, byte[]?> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, report =>
         {
             if (report.Error.IsError)
@@ -297,14 +338,8 @@ public sealed partial class KafkaTickSource : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}")]
     private static partial void LogLost(ILogger logger, string partitions);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka: {Code} {Reason} (fatal: {Fatal})")]
-    private static partial void LogKafkaError(ILogger logger, string code, string reason, bool fatal);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
-    private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Message at partition {Partition} offset {Offset} goes to the dead-letter topic: {Error}")]
-    private static partial void LogDeadLetter(ILogger logger, int partition, long offset, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message at partition {Partition} offset {Offset} goes to the dead-letter topic: {Error} ({Suppressed} more dead letters since the last line)")]
+    private static partial void LogDeadLetter(ILogger logger, int partition, long offset, string error, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} ticks of new symbols went to the dead-letter topic ({Total} so far): the worker keeps state for at most Serving:MaxSymbols ({Max}) symbols; latest: {Reason}")]
     private static partial void LogSymbolsRefused(ILogger logger, long count, long total, int max, string reason);
@@ -314,6 +349,9 @@ public sealed partial class KafkaTickSource : IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Offset {Offset} of partition {Partition} not stored: {Reason}")]
     private static partial void LogStoreFailed(ILogger logger, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "librdkafka statistics could not be read ({Reason}); consumer lag is not updated")]
+    private static partial void LogStatisticsUnreadable(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Forecaster queue full: consumption paused")]
     private static partial void LogPaused(ILogger logger);

@@ -35,6 +35,12 @@ public sealed partial class RetrainingLoop
     private int _requested;
     private long _firstModelTriedAt;
 
+    /// <summary>
+    /// Told each retrain's outcome: <c>promoted</c>, <c>rejected</c>, <c>retired</c> (rejected, and naive replaced the
+    /// champion) or <c>failed</c> (for metrics; null by default).
+    /// </summary>
+    public Action<string>? OutcomeObserver { get; init; }
+
     /// <param name="settings">Schedule, promotion rules, CPU bound.</param>
     /// <param name="training">How challengers are trained (<c>Training:*</c>).</param>
     /// <param name="model">The shape of a first model (later challengers take the champion's shape).</param>
@@ -145,6 +151,7 @@ public sealed partial class RetrainingLoop
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                OutcomeObserver?.Invoke("failed");
                 LogFailed(_logger, trigger, ex.Message, ex);
             }
         }
@@ -240,6 +247,7 @@ public sealed partial class RetrainingLoop
             _events(new ModelEvent(decision.Promote ? "promoted" : "rejected", version ?? ModelEvent.Challenger,
                 mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, newest));
             if (retire.Promote) RetireToNaive(ticks, trainFraction, champion!, championRelMae!.Value, retire, newest, cancellationToken);
+            OutcomeObserver?.Invoke(decision.Promote ? "promoted" : retire.Promote ? "retired" : "rejected");
             return outcome;
         }
     }

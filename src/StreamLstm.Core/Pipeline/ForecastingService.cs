@@ -19,6 +19,7 @@ public sealed partial class ForecastingService : IDisposable
     private readonly ILogger _logger;
     private readonly ModelVersion _model;
     private readonly TickHistory _history;
+    private string? _modelProblem;
 
     /// <param name="options">Feed, store, settings.</param>
     /// <param name="sinkFactory">Makes the sink from the acknowledge callback of the Kafka source.</param>
@@ -47,10 +48,14 @@ public sealed partial class ForecastingService : IDisposable
             Drift = drift,
             LatencyObserver = latencyObserver,
         };
+        Pipeline.Counters.ModelProblem = _modelProblem;
         if (options.Learning.Enabled)
         {
             Retraining = new RetrainingLoop(options.Learning, options.Training, options.Model, options.Serving, new ModelStore(options.ModelDirectory),
-                _history, drift, Pipeline.Report, loggers.CreateLogger<RetrainingLoop>(), options.KeepVersions);
+                _history, drift, Pipeline.Report, loggers.CreateLogger<RetrainingLoop>(), options.KeepVersions)
+            {
+                OutcomeObserver = Pipeline.Counters.AddRetrain,
+            };
         }
     }
 
@@ -97,6 +102,7 @@ public sealed partial class ForecastingService : IDisposable
         }
         catch (ModelStoreException ex)
         {
+            _modelProblem = $"the current version cannot be loaded ({ex.Message}): serving naive forecasts";
             LogUnloadable(_logger, ex.Message);
             return NaiveModel.Create(_options.Model);
         }

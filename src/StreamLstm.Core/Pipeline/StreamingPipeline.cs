@@ -121,6 +121,8 @@ public sealed partial class StreamingPipeline
         var sink = _sinkFactory(source.Acknowledge);
         var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger);
         LiveScore = processor.LiveScore;
+        Counters.ServingModel = _model.Id;
+        Counters.ObserveQueue(() => (double)queue.Reader.Count / _kafka.QueueTicks);
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
         var consuming = source.RunAsync(stopping);
@@ -154,11 +156,12 @@ public sealed partial class StreamingPipeline
                 Swap(processor, ready.Preparation, ready.Replay, owned, swapClock!.Elapsed);
                 Volatile.Write(ref _preparing, null);
             }
-            if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
+            if (!_events.IsEmpty) await WriteAsync(sink, EventBatch(processor)).ConfigureAwait(false);
             // Wait for ticks, or for a new model or a model event while the stream is quiet.
             readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
             if (!readable.IsCompleted)
             {
+                Counters.EnterLoopState(ForecastLoopState.Waiting);
                 woken ??= _wake.WaitAsync();
                 if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == woken)
                 {
@@ -168,6 +171,7 @@ public sealed partial class StreamingPipeline
             }
             if (!await readable.ConfigureAwait(false)) break;
             readable = null;
+            Counters.EnterLoopState(ForecastLoopState.Working);
             int n = 0;
             while (n < buffer.Length && reader.TryRead(out var item)) buffer[n++] = item;
             var batch = new PointBatch();
@@ -175,14 +179,11 @@ public sealed partial class StreamingPipeline
             processor.Process(buffer.AsSpan(0, n), batch);
             if (Counters.HistoryFailures != historyFailures && (historyFailures == 0 || Counters.HistoryFailures / 1000 != historyFailures / 1000))
                 LogHistoryFailing(_logger, Counters.HistoryFailures, Counters.LastHistoryFailure);
-            Symbols = processor.Symbols;
-            if (LatencyObserver is { } observe)
-            {
-                long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                for (int i = 0; i < n; i++) observe((now - buffer[i].ReceivedTimestamp) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
-            }
-            await sink.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            Counters.Symbols = Symbols = processor.Symbols;
+            if (LatencyObserver is not null || Counters.RecordsLatency) ObserveLatency(buffer.AsSpan(0, n));
+            await WriteAsync(sink, batch).ConfigureAwait(false);
         }
+        Counters.EnterLoopState(ForecastLoopState.Stopped);
         await consuming.ConfigureAwait(false);
         await following.ConfigureAwait(false);
         Interlocked.Exchange(ref _pending, null)?.Dispose();
@@ -200,6 +201,28 @@ public sealed partial class StreamingPipeline
         _source = null;
         foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
+    }
+
+    /// <summary>Hands a batch to the sink; a full sink queue makes this wait (backpressure, which liveness allows for).</summary>
+    private async Task WriteAsync(IPointSink sink, PointBatch batch)
+    {
+        Counters.EnterLoopState(ForecastLoopState.WritingToSink);
+        await sink.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        Counters.EnterLoopState(ForecastLoopState.Working);
+    }
+
+    /// <summary>Each tick's latency, from the consumer's hand-over to now (its points are in the batch): to the observer and the histogram.</summary>
+    private void ObserveLatency(ReadOnlySpan<IngestedTick> ticks)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        double toSeconds = 1.0 / System.Diagnostics.Stopwatch.Frequency;
+        var observe = LatencyObserver;
+        foreach (var tick in ticks)
+        {
+            double seconds = (now - tick.ReceivedTimestamp) * toSeconds;
+            observe?.Invoke(seconds * 1000.0);
+            Counters.RecordTickLatency(seconds);
+        }
     }
 
     /// <summary>The queued model events as points, each at the time it names, or the newest tick's when it names none.</summary>
@@ -231,6 +254,8 @@ public sealed partial class StreamingPipeline
         owned.Add(next);
         if (owned.Remove(previous)) previous.Dispose();
         Volatile.Write(ref _servingModel, next.Id);
+        Counters.ServingModel = next.Id;
+        Counters.ModelProblem = null;
         LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
@@ -248,6 +273,8 @@ public sealed partial class StreamingPipeline
                 return;
             }
             var id = store.CurrentVersion;
+            // The store names what serves again (a failed switch rolled back): nothing is wrong any more.
+            if (id == ServingModel) Counters.ModelProblem = null;
             if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == Volatile.Read(ref _preparing)
                 || id == failed || id == Volatile.Read(ref _unservable)) continue;
             try
@@ -269,6 +296,7 @@ public sealed partial class StreamingPipeline
             catch (ModelStoreException ex)
             {
                 failed = id;
+                Counters.ModelProblem = $"the store's current version {id} cannot be served ({ex.Message}); {ServingModel} serves meanwhile";
                 LogFollowFailed(_logger, id, ex.Message);
             }
         }

@@ -35,6 +35,9 @@ public sealed partial class TickProcessor
     private Forecast?[] _forecasts = new Forecast?[64];
     private SymbolState[] _batchStates = new SymbolState[64];
     private long _round;
+    // Per horizon, this micro-batch's sums over the resolved forecasts, added to the counters once per batch.
+    private PipelineCounters.HorizonScore[] _scores = [];
+    private long _servedByModel, _servedByNaive;
     private readonly TickHistory? _history;
     private readonly DriftMonitor? _drift;
     private readonly int _rewarmTicks;
@@ -200,6 +203,14 @@ public sealed partial class TickProcessor
         }
         (points, forecasts) = Add((points, forecasts), Flush(batch));
         Array.Clear(_batchStates, 0, ticks.Length);
+        for (int h = 0; h < _scores.Length; h++)
+        {
+            _counters.AddScores(h + 1, _scores[h]);
+            _scores[h] = default;
+        }
+        _counters.AddForecastPoints(_model.Id, _servedByModel);
+        _counters.AddForecastPoints(ForecastTracker.NaiveTag, _servedByNaive);
+        _servedByModel = _servedByNaive = 0;
         if (_history is not null) FlushHistory(_history);
         batch.Points += points;
         _counters.AddTicks(ticks.Length);
@@ -335,14 +346,19 @@ public sealed partial class TickProcessor
         if (_forecasts.Length < n) _forecasts = new Forecast?[Math.Max(n, _forecasts.Length * 2)];
         _forecaster.Advance(_roundStates, _roundTicks, _forecasts);
         int points = 0, forecasts = 0;
+        if (_scores.Length != _model.Settings.Horizons) _scores = new PipelineCounters.HorizonScore[_model.Settings.Horizons];
         for (int i = 0; i < n; i++)
         {
             long time = LineProtocol.Nanoseconds(_roundTicks[i].Timestamp, _roundRepeats[i]);
+            double actual = _roundTicks[i].Price;
             var tracker = _roundStates[i].Tracker;
             for (int h = 0; h < _model.Settings.Horizons; h++)
             {
                 if (tracker.Resolved(h) is not { } resolved) continue;
-                if (h == 0) _drift?.Add(resolved, _roundTicks[i].Price);
+                if (h == 0) _drift?.Add(resolved, actual);
+                var score = _scores[h];
+                _scores[h] = new PipelineCounters.HorizonScore(score.Resolved + 1, score.Covered + (resolved.Covered ? 1 : 0),
+                    score.RelativeError + resolved.AbsError / actual, score.NaiveRelativeError + resolved.NaiveAbsError / actual);
                 LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.ServedBy,
                     resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, resolved.Point, resolved.Lower, resolved.Upper, time);
                 points++;
@@ -353,6 +369,8 @@ public sealed partial class TickProcessor
             {
                 LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, forecast.Naive[h] ? ForecastTracker.NaiveTag : _model.Id,
                     forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
+                if (forecast.Naive[h]) _servedByNaive++;
+                else _servedByModel++;
                 points++;
             }
         }

@@ -1,7 +1,10 @@
 namespace StreamLstm.Telemetry;
 
-/// <summary>Running totals of the pipeline, safe to read from any thread.</summary>
-public sealed class PipelineCounters
+/// <summary>
+/// The worker's running totals and gauges, safe to read from any thread: the stages add to them on their own threads
+/// (cheap interlocked adds, once per micro-batch where they can), and <see cref="WorkerMetrics"/> exports them.
+/// </summary>
+public sealed partial class PipelineCounters
 {
     private long _futureTicks, _symbolsRefused;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;

@@ -29,6 +29,7 @@ public sealed partial class ForecastWorker(
     IOptions<TickSettings> ticks,
     IConfiguration configuration,
     PipelineCounters counters,
+    WorkerMetrics metrics,
     ILoggerFactory loggers) : BackgroundService
 {
     /// <summary>Where points go when no InfluxDB is configured.</summary>
@@ -38,6 +39,8 @@ public sealed partial class ForecastWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Taken so the instruments exist (at 0) before the first scrape, not at the first tick.
+        _ = metrics;
         var options = new ForecastingOptions
         {
             Kafka = kafka.Value,

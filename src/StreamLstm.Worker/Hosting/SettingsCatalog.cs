@@ -18,8 +18,11 @@ namespace StreamLstm.Worker.Hosting;
 /// </summary>
 public static class SettingsCatalog
 {
-    /// <summary>Each owned section and the classes bound to it (a section added later is one line here).</summary>
-    private static readonly (string Section, Type[] BoundTo)[] Owned =
+    /// <summary>
+    /// Each owned section and the classes bound to it (a section added later is one line here): the worker binds and
+    /// validates exactly these (<see cref="WorkerServices"/>), and their properties are the known keys.
+    /// </summary>
+    public static readonly (string Section, Type[] BoundTo)[] Owned =
     [
         ("Model", [typeof(ModelSettings), typeof(ModelStoreOptions)]),
         ("Training", [typeof(TrainingSettings)]),
@@ -29,6 +32,7 @@ public static class SettingsCatalog
         ("Kafka", [typeof(KafkaOptions)]),
         ("Influx", [typeof(InfluxOptions)]),
         ("Ticks", [typeof(TickSettings)]),
+        ("Http", [typeof(HttpOptions)]),
     ];
 
     /// <summary>Every known key (<c>Section:Name</c>), in declaration order, and whether any child key under it is fine.</summary>

@@ -24,7 +24,7 @@ public sealed class ModelStoreOptions
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
 public sealed class WorkerOptionsValidator :
     IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>,
-    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>
+    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>, IValidateOptions<HttpOptions>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
@@ -70,6 +70,9 @@ public sealed class WorkerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, HistorySettings options) => Check("History", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, TickSettings options) => Check("Ticks", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, HttpOptions options) =>
+        HttpOptions.Problem(options.Url) is { } problem ? Fail(problem) : ValidateOptionsResult.Success;
 
     /// <summary>Runs a settings record's own validation; the failure names the key (<c>Section:Member</c>).</summary>
     private static ValidateOptionsResult Check(string section, Action validate)

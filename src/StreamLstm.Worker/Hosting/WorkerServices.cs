@@ -1,4 +1,12 @@
+using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using StreamLstm.Worker.Hosting.Health;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StreamLstm.Inference;
@@ -15,31 +23,98 @@ namespace StreamLstm.Worker.Hosting;
 /// <summary>All of the worker's wiring.</summary>
 public static class WorkerServices
 {
-    public static IHostApplicationBuilder AddStreamLstmWorker(this IHostApplicationBuilder builder)
+    /// <param name="builder">The host's builder (a web application's when the HTTP endpoint is on).</param>
+    /// <param name="serveHttp">Whether the builder serves <c>Http:Url</c>: then metrics are exported for Prometheus there.</param>
+    public static IHostApplicationBuilder AddStreamLstmWorker(this IHostApplicationBuilder builder, bool serveHttp = false)
     {
-        builder.Services.AddOptions<KafkaOptions>().BindConfiguration("Kafka").ValidateOnStart();
-        builder.Services.AddOptions<InfluxOptions>().BindConfiguration("Influx").ValidateOnStart();
-        builder.Services.AddOptions<ModelStoreOptions>().BindConfiguration("Model").ValidateOnStart();
-        builder.Services.AddOptions<ServingSettings>().BindConfiguration("Serving").ValidateOnStart();
-        builder.Services.AddOptions<ModelSettings>().BindConfiguration("Model").ValidateOnStart();
-        builder.Services.AddOptions<TrainingSettings>().BindConfiguration("Training").ValidateOnStart();
-        builder.Services.AddOptions<LearningSettings>().BindConfiguration("Learning").ValidateOnStart();
-        builder.Services.AddOptions<HistorySettings>().BindConfiguration("History").ValidateOnStart();
-        builder.Services.AddOptions<TickSettings>().BindConfiguration("Ticks").ValidateOnStart();
         builder.Services.AddSingleton<WorkerOptionsValidator>();
-        builder.Services.AddSingleton<IValidateOptions<KafkaOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<InfluxOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<ModelStoreOptions>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<ServingSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<ModelSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<TrainingSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<LearningSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<HistorySettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
-        builder.Services.AddSingleton<IValidateOptions<TickSettings>>(sp => sp.GetRequiredService<WorkerOptionsValidator>());
+        foreach (var (section, type) in OptionsTypes)
+            BindMethod.MakeGenericMethod(type).Invoke(null, [builder.Services, section]);
         builder.Services.AddSingleton<PipelineCounters>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        AddTelemetry(builder, serveHttp);
+        AddHealth(builder.Services);
         builder.Services.AddHostedService<ForecastWorker>();
         builder.Services.AddSystemd();
         builder.Services.AddWindowsService(o => o.ServiceName = "StreamLstm");
         return builder;
+    }
+
+    /// <summary>Every options class the worker binds, with its section (from <see cref="SettingsCatalog.Owned"/>).</summary>
+    public static IEnumerable<(string Section, Type Type)> OptionsTypes =>
+        SettingsCatalog.Owned.SelectMany(o => o.BoundTo.Select(type => (o.Section, type)));
+
+    private static readonly System.Reflection.MethodInfo BindMethod =
+        typeof(WorkerServices).GetMethod(nameof(Bind), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+
+    /// <summary>Binds <typeparamref name="T"/> to its section, validated at start by <see cref="WorkerOptionsValidator"/> with the key's name.</summary>
+    private static void Bind<T>(IServiceCollection services, string section) where T : class
+    {
+        services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<WorkerOptionsValidator>());
+    }
+
+    /// <summary>
+    /// The worker's meter, exported by the OpenTelemetry SDK: for Prometheus on the HTTP endpoint, and over OTLP when
+    /// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    private static void AddTelemetry(IHostApplicationBuilder builder, bool serveHttp)
+    {
+        builder.Services.AddSingleton(sp => new WorkerMetrics(sp.GetRequiredService<IMeterFactory>().Create(WorkerMetrics.MeterName), sp.GetRequiredService<PipelineCounters>()));
+        bool otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!serveHttp && !otlp)
+        {
+            builder.Services.AddMetrics();
+            return;
+        }
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("streamlstm")).WithMetrics(metrics =>
+        {
+            metrics.AddMeter(WorkerMetrics.MeterName);
+            if (serveHttp) metrics.AddPrometheusExporter();
+            if (otlp) metrics.AddOtlpExporter();
+        });
+    }
+
+    /// <summary>Liveness and readiness checks, re-evaluated every few seconds for the <c>streamlstm_ready</c> gauge and the systemd watchdog.</summary>
+    private static void AddHealth(IServiceCollection services)
+    {
+        services.AddSingleton<InfluxProbe>();
+        services.AddHostedService(sp => sp.GetRequiredService<InfluxProbe>());
+        // Singletons: the history check remembers its last probe.
+        services.AddSingleton<ForecastLoopHealthCheck>();
+        services.AddSingleton<KafkaHealthCheck>();
+        services.AddSingleton<InfluxHealthCheck>();
+        services.AddSingleton<ModelHealthCheck>();
+        services.AddSingleton<HistoryHealthCheck>();
+        services.AddHealthChecks()
+            .AddCheck<ForecastLoopHealthCheck>("forecast_loop", tags: [ReadinessPublisher.LiveTag])
+            .AddCheck<KafkaHealthCheck>("kafka", tags: [ReadinessPublisher.ReadyTag])
+            .AddCheck<InfluxHealthCheck>("influxdb", tags: [ReadinessPublisher.ReadyTag])
+            .AddCheck<ModelHealthCheck>("model", tags: [ReadinessPublisher.ReadyTag])
+            .AddCheck<HistoryHealthCheck>("history", tags: [ReadinessPublisher.ReadyTag]);
+        services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(1);
+            o.Period = TimeSpan.FromSeconds(5);
+        });
+        services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
+        services.AddHostedService<SystemdWatchdog>();
+    }
+
+    /// <summary>Serves <c>/metrics</c> (Prometheus text format), <c>/health/live</c> and <c>/health/ready</c> (200 or 503, JSON).</summary>
+    public static WebApplication MapStreamLstmEndpoints(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(ReadinessPublisher.LiveTag),
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(ReadinessPublisher.ReadyTag),
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        return app;
     }
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -20,33 +22,44 @@ public static class RunVerb
     public static int Run(IReadOnlyList<string> settings)
     {
         VerbConfiguration.CheckSettingTokens(settings);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = settings.ToArray(),
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        var hostSettings = new HostApplicationBuilderSettings { Args = settings.ToArray(), ContentRootPath = AppContext.BaseDirectory };
+        var plain = Host.CreateApplicationBuilder(hostSettings);
         // Before anything is built or connected: every source (appsettings, environment, arguments) is merged here.
-        VerbConfiguration.CheckKnownSettings(builder.Configuration);
-        builder.AddStreamLstmWorker();
-        using var host = builder.Build();
-        try
+        VerbConfiguration.CheckKnownSettings(plain.Configuration);
+        var url = plain.Configuration.GetSection("Http")["Url"] ?? HttpOptions.DefaultUrl;
+        if (HttpOptions.Problem(url) is { } problem) throw new CliException($"invalid configuration: {problem}");
+        IHost host;
+        if (string.IsNullOrWhiteSpace(url))
         {
-            // Settings first (each .Value validates), so a bad one is one line naming its key. An empty model store is
-            // not an error: the worker serves naive forecasts and trains its first model (cold start).
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Ingest.KafkaOptions>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Sink.InfluxOptions>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Inference.ServingSettings>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Model.ModelSettings>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.TrainingSettings>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.LearningSettings>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Learning.HistorySettings>>().Value;
-            _ = host.Services.GetRequiredService<IOptions<StreamLstm.Ticks.TickSettings>>().Value;
-            host.Run();
+            plain.AddStreamLstmWorker();
+            host = plain.Build();
         }
-        catch (OptionsValidationException ex)
+        else
         {
-            throw new CliException($"invalid configuration: {ex.Failures.First()}");
+            // The same configuration sources, with Kestrel serving /metrics and /health on Http:Url.
+            var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = hostSettings.Args, ContentRootPath = hostSettings.ContentRootPath });
+            web.WebHost.UseUrls(url);
+            web.AddStreamLstmWorker(serveHttp: true);
+            host = web.Build().MapStreamLstmEndpoints();
+        }
+        using (host)
+        {
+            try
+            {
+                // Settings first (each .Value validates), so a bad one is one line naming its key. An empty model store is
+                // not an error: the worker serves naive forecasts and trains its first model (cold start).
+                foreach (var (_, options) in WorkerServices.OptionsTypes)
+                    _ = ((IOptions<object>)host.Services.GetRequiredService(typeof(IOptions<>).MakeGenericType(options))).Value;
+                host.Run();
+            }
+            catch (OptionsValidationException ex)
+            {
+                throw new CliException($"invalid configuration: {ex.Failures.First()}");
+            }
+            catch (IOException ex) when (url.Length > 0 && ex.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                throw new CliException($"Http:Url {url}: {ex.Message}");
+            }
         }
         return Environment.ExitCode;
     }
