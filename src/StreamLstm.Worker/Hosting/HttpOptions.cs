@@ -12,6 +12,38 @@ public sealed class HttpOptions
     /// </summary>
     public string? Url { get; set; } = DefaultUrl;
 
+    /// <summary>
+    /// Why the endpoint cannot listen on <paramref name="url"/> (its port is taken), or null. Checked before the host starts,
+    /// so the error is one line naming the key instead of the host's failure log with a stack trace.
+    /// </summary>
+    public static string? PortProblem(string url)
+    {
+        var uri = new Uri(url);
+        var addresses = uri.Host switch
+        {
+            "localhost" => [System.Net.IPAddress.Loopback],
+            "*" or "+" or "0.0.0.0" => [System.Net.IPAddress.Any],
+            _ => System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? [ip] : Array.Empty<System.Net.IPAddress>(),
+        };
+        foreach (var address in addresses)
+        {
+            var listener = new System.Net.Sockets.TcpListener(address, uri.Port);
+            try
+            {
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                return $"Http:Url {url}: cannot listen on {address}:{uri.Port} ({ex.Message}); choose another port, or empty to turn the endpoint off";
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+        return null;
+    }
+
     /// <summary>The problem with <paramref name="url"/> as <c>Http:Url</c>, or null when it is usable (empty is: off).</summary>
     public static string? Problem(string? url)
     {

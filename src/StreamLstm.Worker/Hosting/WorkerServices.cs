@@ -35,6 +35,7 @@ public static class WorkerServices
         AddTelemetry(builder, serveHttp);
         AddHealth(builder.Services);
         builder.Services.AddHostedService<ForecastWorker>();
+        builder.Services.AddHostedService<ActivitySummary>();
         builder.Services.AddSystemd();
         builder.Services.AddWindowsService(o => o.ServiceName = "StreamLstm");
         return builder;

@@ -18,6 +18,7 @@ public static class CommandLine
         root.Subcommands.Add(HistoryVerb.Create());
         root.Subcommands.Add(BacktestVerb.Create());
         root.Subcommands.Add(DemoVerb.Create());
+        root.Subcommands.Add(HealthVerb.Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -28,6 +28,14 @@ public static class RunVerb
         VerbConfiguration.CheckKnownSettings(plain.Configuration);
         var url = plain.Configuration.GetSection("Http")["Url"] ?? HttpOptions.DefaultUrl;
         if (HttpOptions.Problem(url) is { } problem) throw new CliException($"invalid configuration: {problem}");
+        try
+        {
+            _ = ActivitySummary.Interval(plain.Configuration["Logging:SummaryInterval"]);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CliException(ex.Message);
+        }
         IHost host;
         if (string.IsNullOrWhiteSpace(url))
         {
@@ -36,6 +44,7 @@ public static class RunVerb
         }
         else
         {
+            if (HttpOptions.PortProblem(url) is { } taken) throw new CliException(taken);
             // The same configuration sources, with Kestrel serving /metrics and /health on Http:Url.
             var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = hostSettings.Args, ContentRootPath = hostSettings.ContentRootPath });
             web.WebHost.UseUrls(url);
