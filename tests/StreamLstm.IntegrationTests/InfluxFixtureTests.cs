@@ -119,6 +119,29 @@ public sealed class InfluxFixtureTests(InfluxFixture influx, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_failure_for_writes_above_a_size_fails_only_those_and_forwards_the_smaller_ones()
+    {
+        var bucket = await influx.NewBucketAsync();
+        using var client = influx.CreateClient();
+        var writes = client.GetWriteApiAsync();
+        var failedBefore = influx.WritesFailed;
+
+        using (influx.FailWrites(HttpStatusCode.RequestEntityTooLarge, "request too large", abovePoints: 2))
+        {
+            var refused = await Assert.ThrowsAsync<RequestEntityTooLargeException>(
+                () => writes.WriteRecordAsync("price,symbol=X value=1 1\nprice,symbol=X value=2 2\nprice,symbol=X value=3 3", WritePrecision.Ns, bucket, influx.Org));
+            Assert.Equal(413, refused.Status);
+            Assert.Equal("request too large", refused.Message);
+
+            await writes.WriteRecordAsync("price,symbol=X value=4 4\nprice,symbol=X value=5 5", WritePrecision.Ns, bucket, influx.Org);
+        }
+
+        Assert.Equal(1, influx.WritesFailed - failedBefore);
+        var rows = await influx.QueryAsync(bucket, "SELECT \"value\" FROM \"price\"");
+        Assert.Equal([4.0, 5.0], rows.Select(r => r.GetDouble("value")!.Value));
+    }
+
+    [Fact]
     public async Task A_stopped_front_refuses_connections_and_after_a_restart_on_the_same_url_writes_land()
     {
         var bucket = await influx.NewBucketAsync();

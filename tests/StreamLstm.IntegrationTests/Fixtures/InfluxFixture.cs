@@ -242,11 +242,13 @@ public sealed class InfluxFixture : IAsyncLifetime
     /// <summary>
     /// The front answers writes with <paramref name="status"/> and a 2.x-style error body carrying
     /// <paramref name="message"/>: the next <paramref name="count"/> writes, or every write until the returned handle is
-    /// disposed (or <see cref="ClearFailures"/>) when count is null. Pings and queries are unaffected.
+    /// disposed (or <see cref="ClearFailures"/>) when count is null. With <paramref name="abovePoints"/>, only writes of
+    /// more points (lines) than that fail, e.g. a 413 for requests over a size; the others reach the server. Pings and
+    /// queries are unaffected.
     /// </summary>
-    public IDisposable FailWrites(HttpStatusCode status, string message = "injected by the test", int? count = null)
+    public IDisposable FailWrites(HttpStatusCode status, string message = "injected by the test", int? count = null, int? abovePoints = null)
     {
-        Front.FailWrites(status, message, count);
+        Front.FailWrites(status, message, count, abovePoints);
         return new ClearOnDispose(Front);
     }
 

@@ -135,11 +135,13 @@ internal sealed class InfluxForwarder : IAsyncDisposable
     }
 
     /// <summary>Writes are answered with <paramref name="status"/> instead of being forwarded: the next
-    /// <paramref name="count"/> of them, or all until <see cref="ClearFailures"/> when count is null.</summary>
-    public void FailWrites(HttpStatusCode status, string message, int? count)
+    /// <paramref name="count"/> of them, or all until <see cref="ClearFailures"/> when count is null; with
+    /// <paramref name="abovePoints"/>, only writes of more lines than that (the others are forwarded).</summary>
+    public void FailWrites(HttpStatusCode status, string message, int? count, int? abovePoints = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count ?? 0, nameof(count));
-        Volatile.Write(ref _failure, new InjectedFailure(status, message, count));
+        ArgumentOutOfRangeException.ThrowIfNegative(abovePoints ?? 0, nameof(abovePoints));
+        Volatile.Write(ref _failure, new InjectedFailure(status, message, count, abovePoints));
     }
 
     public void ClearFailures() => Volatile.Write(ref _failure, null);
@@ -170,17 +172,27 @@ internal sealed class InfluxForwarder : IAsyncDisposable
         {
             var path = request.Url!.AbsolutePath;
             var isWrite = request.HttpMethod == "POST" && path is "/api/v2/write" or "/write";
-            if (isWrite && Volatile.Read(ref _failure) is { } failure && failure.TryTake())
+            byte[]? body = null;
+            if (isWrite && Volatile.Read(ref _failure) is { } failure)
             {
-                Interlocked.Increment(ref _writesFailed);
-                await DrainAsync(request).ConfigureAwait(false);
-                await RespondV2ErrorAsync(response, failure.Status, failure.Message).ConfigureAwait(false);
-                return;
+                // A failure for large writes only has to read the body to count its lines; it is forwarded from that copy.
+                if (failure.AbovePoints is not null)
+                {
+                    body = await ReadBodyAsync(request).ConfigureAwait(false);
+                }
+
+                if (failure.AppliesTo(body) && failure.TryTake())
+                {
+                    Interlocked.Increment(ref _writesFailed);
+                    await DrainAsync(request).ConfigureAwait(false);
+                    await RespondV2ErrorAsync(response, failure.Status, failure.Message).ConfigureAwait(false);
+                    return;
+                }
             }
 
             if (_translateV2Writes && path == "/api/v2/write")
             {
-                await ForwardV2WriteAsync(request, response).ConfigureAwait(false);
+                await ForwardV2WriteAsync(request, response, body).ConfigureAwait(false);
             }
             else if (_translateV2Writes && path == "/health")
             {
@@ -188,7 +200,7 @@ internal sealed class InfluxForwarder : IAsyncDisposable
             }
             else
             {
-                using var upstream = await SendUpstreamAsync(request, request.Url.PathAndQuery).ConfigureAwait(false);
+                using var upstream = await SendUpstreamAsync(request, request.Url.PathAndQuery, body).ConfigureAwait(false);
                 if (isWrite && upstream.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref _writesForwarded);
@@ -218,7 +230,7 @@ internal sealed class InfluxForwarder : IAsyncDisposable
         }
     }
 
-    private async Task ForwardV2WriteAsync(HttpListenerRequest request, HttpListenerResponse response)
+    private async Task ForwardV2WriteAsync(HttpListenerRequest request, HttpListenerResponse response, byte[]? body)
     {
         var bucket = request.QueryString["bucket"];
         var precision = request.QueryString["precision"] ?? "ns";
@@ -239,7 +251,7 @@ internal sealed class InfluxForwarder : IAsyncDisposable
 
         await EnsureDatabaseAsync(bucket).ConfigureAwait(false);
         var target = $"/write?db={Uri.EscapeDataString(bucket)}&precision={v1Precision}";
-        using var upstream = await SendUpstreamAsync(request, target).ConfigureAwait(false);
+        using var upstream = await SendUpstreamAsync(request, target, body).ConfigureAwait(false);
         if (upstream.IsSuccessStatusCode)
         {
             Interlocked.Increment(ref _writesForwarded);
@@ -297,14 +309,14 @@ internal sealed class InfluxForwarder : IAsyncDisposable
         await RespondAsync(response, pass ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable, body).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendUpstreamAsync(HttpListenerRequest request, string pathAndQuery)
+    /// <summary>Sends the request on; <paramref name="body"/> is its body when already read.</summary>
+    private async Task<HttpResponseMessage> SendUpstreamAsync(HttpListenerRequest request, string pathAndQuery, byte[]? body = null)
     {
         using var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_upstream, pathAndQuery));
-        if (request.HasEntityBody)
+        body ??= request.HasEntityBody ? await ReadBodyAsync(request).ConfigureAwait(false) : null;
+        if (body is not null)
         {
-            using var buffer = new MemoryStream();
-            await request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
-            message.Content = new ByteArrayContent(buffer.ToArray());
+            message.Content = new ByteArrayContent(body);
         }
 
         foreach (var name in request.Headers.AllKeys)
@@ -386,6 +398,13 @@ internal sealed class InfluxForwarder : IAsyncDisposable
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength64 = body.Length;
         await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)
+    {
+        using var buffer = new MemoryStream();
+        await request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
+        return buffer.ToArray();
     }
 
     private static async Task DrainAsync(HttpListenerRequest request)

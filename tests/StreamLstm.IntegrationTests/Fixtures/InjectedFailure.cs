@@ -1,15 +1,27 @@
 using System.Net;
+using System.Text;
 
 namespace StreamLstm.IntegrationTests.Fixtures;
 
-/// <summary>What the InfluxDB front answers to writes instead of forwarding them, for a number of writes or until cleared.</summary>
-internal sealed class InjectedFailure(HttpStatusCode status, string message, int? remaining)
+/// <summary>
+/// What the InfluxDB front answers to writes instead of forwarding them, for a number of writes or until cleared;
+/// optionally only to writes of more than a number of lines (points).
+/// </summary>
+internal sealed class InjectedFailure(HttpStatusCode status, string message, int? remaining, int? abovePoints = null)
 {
     private int _remaining = remaining ?? -1;
 
     public HttpStatusCode Status { get; } = status;
 
     public string Message { get; } = message;
+
+    /// <summary>Only writes of more lines than this fail; null: every write.</summary>
+    public int? AbovePoints { get; } = abovePoints;
+
+    /// <summary>Whether a write with <paramref name="body"/> (read only when <see cref="AbovePoints"/> is set) is one to fail.</summary>
+    public bool AppliesTo(byte[]? body) =>
+        AbovePoints is not { } limit
+        || (body is not null && Encoding.UTF8.GetString(body).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > limit);
 
     /// <summary>Uses up one write; false once a counted failure has answered all of its writes.</summary>
     public bool TryTake()

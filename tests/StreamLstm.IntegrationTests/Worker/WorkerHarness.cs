@@ -88,7 +88,7 @@ internal sealed class WorkerHarness : IDisposable
             History = new HistorySettings { Directory = HistoryDirectory },
             Ticks = ticks ?? new TickSettings(),
         };
-        var service = new ForecastingService(options, ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), loggers ?? NullLoggerFactory.Instance, counters);
+        var service = new ForecastingService(options, ack => NewSink(ack, counters), loggers ?? NullLoggerFactory.Instance, counters);
         return (service, Task.Run(() => service.RunAsync(stop, TimeSpan.FromSeconds(20))));
     }
 
@@ -96,12 +96,24 @@ internal sealed class WorkerHarness : IDisposable
     public InfluxOptions Influx { get; }
     public ModelVersion Model { get; }
 
+    /// <summary>The InfluxDB sink of the worker started last, once its pipeline has made it (null before), for its status.</summary>
+    public InfluxPointSink? Sink => Volatile.Read(ref _sink);
+
+    private InfluxPointSink? _sink;
+
+    private InfluxPointSink NewSink(Action<IReadOnlyList<SourcePosition>> acknowledge, PipelineCounters counters)
+    {
+        var sink = new InfluxPointSink(Influx, acknowledge, counters, NullLogger.Instance);
+        Volatile.Write(ref _sink, sink);
+        return sink;
+    }
+
     /// <summary>Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires.</summary>
     public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false)
     {
         counters ??= new PipelineCounters();
         var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
-            ack => new InfluxPointSink(Influx, ack, counters, NullLogger.Instance), NullLogger.Instance, counters)
+            ack => NewSink(ack, counters), NullLogger.Instance, counters)
         {
             Follow = followStore ? new ModelStore(StoreDirectory) : null,
             FollowInterval = TimeSpan.FromMilliseconds(200),

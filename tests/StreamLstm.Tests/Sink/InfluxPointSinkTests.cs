@@ -1,36 +1,253 @@
-using InfluxDB.Client.Core.Exceptions;
-using Polly.CircuitBreaker;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using StreamLstm.Ingest;
+using StreamLstm.Pipeline;
 using StreamLstm.Sink;
+using StreamLstm.Tests.Support;
 
 namespace StreamLstm.Tests.Sink;
 
-public class InfluxPointSinkTests
+/// <summary>The sink against InfluxDB's write endpoint in memory (<see cref="ScriptedInfluxHandler"/>).</summary>
+public sealed class InfluxPointSinkTests : IDisposable
 {
-    private static HttpException Http(int status) => new($"status {status}", status);
+    private const string Token = "secret-token-4711";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly TempDirectory _temp = new();
+    private readonly ListLoggerFactory _logs = new();
+    private readonly PipelineCounters _counters = new();
+    private readonly List<SourcePosition> _acknowledged = [];
+
+    private string RejectedFile => _temp.File("rejected.lp");
+
+    private IReadOnlyList<SourcePosition> Acknowledged
+    {
+        get
+        {
+            lock (_acknowledged) return [.. _acknowledged];
+        }
+    }
+
+    private InfluxPointSink NewSink(ScriptedInfluxHandler influx, TimeProvider? time = null) =>
+        new(new InfluxOptions
+        {
+            Url = "http://influx.test:8086",
+            Token = Token,
+            BatchPoints = 100,
+            FlushInterval = TimeSpan.FromMilliseconds(10),
+            QueueBatches = 4,
+            MaxRetryDelay = TimeSpan.FromMilliseconds(1),
+            BreakDuration = TimeSpan.FromMilliseconds(500),
+            RejectedPointsFile = RejectedFile,
+        }, positions => { lock (_acknowledged) _acknowledged.AddRange(positions); }, _counters, _logs, time, influx);
+
+    /// <summary><paramref name="count"/> price points, one per offset of partition 0; those at the indices in <paramref name="bad"/> have a BAD symbol for a handler to refuse.</summary>
+    private static (PointBatch Batch, string[] Lines) Prices(int count, params int[] bad)
+    {
+        var batch = new PointBatch();
+        var lines = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            lines[i] = $"price,symbol={(bad.Contains(i) ? "BAD" : "OK")}{i} value={100 + i} {1_700_000_000_000_000_000L + i}";
+            batch.Lines.Append(lines[i]).Append('\n');
+            batch.Positions.Add(new SourcePosition(0, i));
+        }
+        batch.Points = count;
+        return (batch, lines);
+    }
+
+    private static IEnumerable<SourcePosition> Offsets(int count) => Enumerable.Range(0, count).Select(i => new SourcePosition(0, i));
 
     [Theory]
-    [InlineData(500)]
-    [InlineData(502)]
-    [InlineData(503)]
-    [InlineData(429)]
-    [InlineData(408)]
-    public void Server_errors_throttling_and_timeouts_are_retried(int status) => Assert.True(InfluxPointSink.IsTransient(Http(status)));
+    [InlineData(HttpStatusCode.Unauthorized, "InfluxDB answered 401 Unauthorized: unauthorized access")]
+    [InlineData(HttpStatusCode.Forbidden, "InfluxDB answered 403 Forbidden: insufficient permissions for write")]
+    [InlineData(HttpStatusCode.NotFound, "InfluxDB answered 404 Not Found: bucket \"ticks\" not found")]
+    public async Task A_configuration_fault_holds_the_points_until_written_rejects_none_and_is_logged_once(HttpStatusCode status, string fault)
+    {
+        var stillRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fixedAgain = new TaskCompletionSource<HttpStatusCode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? authorization = null;
+        var influx = new ScriptedInfluxHandler(request =>
+        {
+            authorization = request.Authorization;
+            if (request.Number <= 5) return Task.FromResult(status);
+            stillRefused.TrySetResult();
+            return fixedAgain.Task;
+        });
+        await using var sink = NewSink(influx);
+        var (batch, lines) = Prices(10);
+        await sink.WriteAsync(batch, CancellationToken.None);
 
-    [Theory]
-    [InlineData(400)]
-    [InlineData(401)]
-    [InlineData(403)]
-    [InlineData(404)]
-    [InlineData(413)]
-    [InlineData(422)]
-    public void Other_client_errors_are_refusals_for_good(int status) => Assert.False(InfluxPointSink.IsTransient(Http(status)));
+        // The sixth attempt is under way: five were refused and retried, nothing was acknowledged or rejected.
+        await stillRefused.Task.WaitAsync(Patience);
+        Assert.Equal(fault, sink.Status.ConfigurationFault);
+        Assert.Equal(fault, sink.Status.LastFailure);
+        Assert.Equal(5, sink.Status.FailuresSinceSuccess);
+        Assert.Null(sink.Status.LastSuccessUtc);
+        Assert.Equal(5, _counters.WriteFailures);
+        Assert.Empty(Acknowledged);
+        fixedAgain.SetResult(HttpStatusCode.NoContent);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Null(sink.Status.ConfigurationFault);
+        Assert.NotNull(sink.Status.LastSuccessUtc);
+        Assert.Equal(0, sink.Status.FailuresSinceSuccess);
+        Assert.Equal(lines, influx.Written);
+        Assert.Equal(Offsets(10), Acknowledged);
+        Assert.Equal(10, _counters.PointsWritten);
+        Assert.Equal(0, _counters.PointsRejected);
+        Assert.False(File.Exists(RejectedFile));
+        var error = Assert.Single(_logs.Entries, e => e.Level >= LogLevel.Error).Message;
+        Assert.Contains($": {fault} (failed attempts since the last report: 1)", error);
+        Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("accepts writes again after 5 attempts"));
+        // The token went to InfluxDB, and into no log line.
+        Assert.Equal($"Token {Token}", authorization);
+        Assert.DoesNotContain(_logs.Entries, e => e.Message.Contains(Token));
+    }
 
     [Fact]
-    public void Network_failures_and_an_open_circuit_are_retried_but_cancellation_is_not()
+    public async Task A_configuration_fault_that_persists_is_logged_again_after_a_minute_with_the_attempts_since()
     {
-        Assert.True(InfluxPointSink.IsTransient(new HttpRequestException("connection refused")));
-        Assert.True(InfluxPointSink.IsTransient(new BrokenCircuitException()));
-        Assert.True(InfluxPointSink.IsTransient(new InvalidOperationException("wrapped", new IOException("reset"))));
-        Assert.False(InfluxPointSink.IsTransient(new OperationCanceledException()));
+        var clock = new FixedClock(new DateTime(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc));
+        var influx = new ScriptedInfluxHandler(request =>
+        {
+            // The third attempt comes a minute after the first report; the sixth finds the token fixed.
+            if (request.Number == 3) clock.UtcNow = clock.UtcNow.AddSeconds(61);
+            return request.Number <= 5 ? HttpStatusCode.Unauthorized : HttpStatusCode.NoContent;
+        });
+        await using var sink = NewSink(influx, clock);
+        await sink.WriteAsync(Prices(3).Batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        var errors = _logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => e.Message).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains("(failed attempts since the last report: 1)", errors[0]);
+        Assert.Contains("(failed attempts since the last report: 2)", errors[1]);
+        Assert.Contains(_logs.Entries, e => e.Message.Contains("accepts writes again after 5 attempts"));
+        Assert.Equal(clock.UtcNow, sink.Status.LastSuccessUtc);
+        Assert.Equal(Offsets(3), Acknowledged);
     }
+
+    [Fact]
+    public async Task A_request_too_large_is_written_in_halves_and_no_point_is_rejected()
+    {
+        var influx = new ScriptedInfluxHandler(request => request.Lines.Length > 3 ? HttpStatusCode.RequestEntityTooLarge : HttpStatusCode.NoContent);
+        await using var sink = NewSink(influx);
+        var (batch, lines) = Prices(10);
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(lines.Order(), influx.Written.Order());
+        Assert.Equal(10, _counters.PointsWritten);
+        Assert.Equal(0, _counters.PointsRejected);
+        Assert.False(File.Exists(RejectedFile));
+        Assert.Equal(Offsets(10), Acknowledged);
+        Assert.Null(sink.Status.ConfigurationFault);
+        // 10 -> 5 + 5 -> (2 + 3) + (2 + 3): three refusals, reported in one line (the others are within the minute).
+        Assert.Single(_logs.Entries, e => e.Message.Contains("as too large"));
+        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task A_single_point_still_too_large_is_rejected_with_the_reason_and_the_others_are_written()
+    {
+        var influx = new ScriptedInfluxHandler(request =>
+            request.Lines.Length > 3 || request.Lines.Any(l => l.Contains("BAD")) ? HttpStatusCode.RequestEntityTooLarge : HttpStatusCode.NoContent);
+        await using var sink = NewSink(influx);
+        var (batch, lines) = Prices(8, 6);
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(lines.Where(l => !l.Contains("BAD")).Order(), influx.Written.Order());
+        Assert.Equal(1, _counters.PointsRejected);
+        var rejected = File.ReadAllLines(RejectedFile);
+        Assert.Equal(2, rejected.Length);
+        Assert.EndsWith(" HTTP 413 Request Entity Too Large: request too large", rejected[0]);
+        Assert.Equal(lines[6], rejected[1]);
+        Assert.Equal(Offsets(8), Acknowledged);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest, "HTTP 400 Bad Request: partial write: field type conflict")]
+    [InlineData(HttpStatusCode.UnprocessableEntity, "HTTP 422 Unprocessable Entity: points beyond retention policy dropped")]
+    public async Task Points_refused_for_themselves_are_isolated_and_only_they_are_rejected(HttpStatusCode status, string reason)
+    {
+        var influx = new ScriptedInfluxHandler(request => request.Lines.Any(l => l.Contains("BAD")) ? status : HttpStatusCode.NoContent);
+        await using var sink = NewSink(influx);
+        var (batch, lines) = Prices(8, 2, 5);
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(lines.Where(l => !l.Contains("BAD")).Order(), influx.Written.Order());
+        Assert.Equal(6, _counters.PointsWritten);
+        Assert.Equal(2, _counters.PointsRejected);
+        Assert.Equal(0, _counters.WriteFailures);
+        var rejected = File.ReadAllLines(RejectedFile);
+        Assert.Equal([lines[2], lines[5]], rejected.Where(l => !l.StartsWith('#')));
+        Assert.All(rejected.Where(l => l.StartsWith('#')), l => Assert.EndsWith(" " + reason, l));
+        Assert.Equal(Offsets(8), Acknowledged);
+        Assert.Null(sink.Status.ConfigurationFault);
+    }
+
+    [Fact]
+    public async Task Unavailability_and_network_errors_are_retried_and_the_open_circuit_shows_in_the_status()
+    {
+        var trial = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<HttpStatusCode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var influx = new ScriptedInfluxHandler(request => request.Number switch
+        {
+            1 or 3 => Task.FromResult(HttpStatusCode.ServiceUnavailable),
+            2 => Task.FromException<HttpStatusCode>(new HttpRequestException("Connection refused")),
+            _ => Trial(),
+        });
+        Task<HttpStatusCode> Trial()
+        {
+            trial.TrySetResult();
+            return answer.Task;
+        }
+        await using var sink = NewSink(influx);
+        var (batch, lines) = Prices(4);
+        await sink.WriteAsync(batch, CancellationToken.None);
+
+        // Three failures opened the circuit; the fourth request is the trial after the break.
+        await trial.Task.WaitAsync(Patience);
+        Assert.True(sink.Status.CircuitOpen);
+        Assert.Null(sink.Status.ConfigurationFault);
+        Assert.Equal("HTTP 503 Service Unavailable: injected 503", sink.Status.LastFailure);
+        Assert.Empty(Acknowledged);
+        answer.SetResult(HttpStatusCode.NoContent);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.False(sink.Status.CircuitOpen);
+        Assert.Equal(lines, influx.Written);
+        Assert.Equal(Offsets(4), Acknowledged);
+        Assert.Equal(0, _counters.PointsRejected);
+        Assert.True(_counters.WriteFailures >= 3, $"failures {_counters.WriteFailures}");
+        Assert.DoesNotContain(_logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task A_sink_stopped_while_the_configuration_is_refused_acknowledges_nothing()
+    {
+        var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var influx = new ScriptedInfluxHandler(_ =>
+        {
+            refused.TrySetResult();
+            return HttpStatusCode.Unauthorized;
+        });
+        await using var sink = NewSink(influx);
+        await sink.WriteAsync(Prices(3).Batch, CancellationToken.None);
+        await refused.Task.WaitAsync(Patience);
+        using var stop = new CancellationTokenSource();
+        var completing = sink.CompleteAsync(stop.Token);
+        await stop.CancelAsync();
+        await completing.WaitAsync(Patience);
+
+        Assert.Empty(Acknowledged);
+        Assert.Empty(influx.Written);
+        Assert.Equal(0, _counters.PointsRejected);
+        Assert.False(File.Exists(RejectedFile));
+    }
+
+    public void Dispose() => _temp.Dispose();
 }
