@@ -238,7 +238,18 @@ public sealed partial class InfluxPointSink : IPointSink, IAsyncDisposable
     {
         try
         {
-            await _resilience.ExecuteAsync(async ct => await _write.WriteRecordAsync(lines, WritePrecision.Ns, _options.Bucket, _options.Org, ct).ConfigureAwait(false), _stop.Token).ConfigureAwait(false);
+            await _resilience.ExecuteAsync(async ct =>
+            {
+                long started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await _write.WriteRecordAsync(lines, WritePrecision.Ns, _options.Bucket, _options.Org, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _counters.RecordWriteDuration(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                }
+            }, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (Kind(ex) is InfluxWriteFaultKind.TooLarge or InfluxWriteFaultKind.PointsRefused)
         {
@@ -283,7 +294,14 @@ public sealed partial class InfluxPointSink : IPointSink, IAsyncDisposable
 
     private void UpdateStatus(Func<InfluxWriteStatus, InfluxWriteStatus> change)
     {
-        lock (_statusGate) Volatile.Write(ref _status, change(_status));
+        lock (_statusGate)
+        {
+            var status = change(_status);
+            Volatile.Write(ref _status, status);
+            // Mirrored for the metrics and the readiness check, which see the counters, not the sink.
+            _counters.CircuitOpen = status.CircuitOpen;
+            _counters.SinkFault = status.ConfigurationFault;
+        }
     }
 
     /// <summary>Once the sink is stopping, no failure is worth a retry or a split: the points stay unacknowledged.</summary>

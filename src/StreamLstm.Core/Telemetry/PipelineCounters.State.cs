@@ -15,7 +15,7 @@ public sealed partial class PipelineCounters
     private long[] _lastTick = new long[16];
     private string _servingModel = "";
     private int _paused, _circuitOpen, _symbols, _ready, _topicMissing, _assigned;
-    private string? _modelProblem;
+    private string? _modelProblem, _sinkFault;
     private Func<double>? _queueFill;
     private int _loopState;
     private long _loopStateSince = Stopwatch.GetTimestamp();
@@ -109,6 +109,13 @@ public sealed partial class PipelineCounters
     {
         get => Volatile.Read(ref _modelProblem);
         set => Volatile.Write(ref _modelProblem, value);
+    }
+
+    /// <summary>Why InfluxDB refuses the writes for a fault of the configuration (token, org, bucket), or null.</summary>
+    public string? SinkFault
+    {
+        get => Volatile.Read(ref _sinkFault);
+        set => Volatile.Write(ref _sinkFault, value);
     }
 
     /// <summary>Whether the broker said the tick topic does not exist (yet), since the last assignment.</summary>

@@ -1,6 +1,6 @@
 using System.Net;
 using StreamLstm.IntegrationTests.Fixtures;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 
 namespace StreamLstm.IntegrationTests.Worker;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using StreamLstm.Ingest;
-using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 using StreamLstm.Sink;
 using StreamLstm.Tests.Support;
 
