@@ -96,7 +96,7 @@ public static class WorkerServices
         services.Configure<HealthCheckPublisherOptions>(o =>
         {
             o.Delay = TimeSpan.FromSeconds(1);
-            o.Period = TimeSpan.FromSeconds(5);
+            o.Period = TimeSpan.FromSeconds(2);
         });
         services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
         services.AddHostedService<SystemdWatchdog>();

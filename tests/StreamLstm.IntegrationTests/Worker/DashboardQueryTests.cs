@@ -1,6 +1,7 @@
 using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.Learning;
 using StreamLstm.Pipeline;
+using StreamLstm.Telemetry;
 using Xunit.Abstractions;
 
 namespace StreamLstm.IntegrationTests.Worker;
