@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
+using OpenTelemetry.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
@@ -8,9 +9,9 @@ using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
+using StreamLstm.Telemetry;
 using StreamLstm.Ticks;
 using TorchSharp;
-using StreamLstm.Telemetry;
 
 namespace StreamLstm.Bench;
 
@@ -176,23 +177,23 @@ public static class PipelineSuite
         TickPublisher.Publish(ticks, cluster.BootstrapServers, "bench-ticks", rate: null);
 
         double raw = RawConsume(cluster.BootstrapServers, "bench-ticks", ticks.Count);
-        var counters = new PipelineCounters();
-        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, Topic = "bench-ticks", GroupId = "bench-pipeline" };
-        var sink = new CountingSink(counters);
-        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters);
-        using var stop = new CancellationTokenSource();
-        var running = pipeline.RunAsync(stop.Token);
-        while (counters.Ticks == 0) Thread.Sleep(1);
-        var clock = Stopwatch.StartNew();
-        long start = counters.Ticks;
-        while (counters.Ticks < ticks.Count) Thread.Sleep(1);
-        double rate = (ticks.Count - start) / clock.Elapsed.TotalSeconds;
-        stop.Cancel();
-        running.GetAwaiter().GetResult();
+        // Metrics on (the worker's default: instruments, the OpenTelemetry SDK aggregating them, a collection every
+        // second as a scrape would) and off, interleaved, three of each; the medians are compared.
+        var on = new List<double>();
+        var off = new List<double>();
+        for (int run = 0; run < 6; run++)
+        {
+            bool metrics = run % 2 == 0;
+            (metrics ? on : off).Add(ThroughKafka(cluster.BootstrapServers, "bench-ticks", ticks.Count, model, metrics, $"bench-pipeline-{run}"));
+        }
+        double rate = Measure.Median(on), rateOff = Measure.Median(off);
         figures["kafka_ticks_per_s"] = rate;
         figures["raw_consume_per_s"] = raw;
         figures["kafka_vs_raw_consume_ratio"] = rate / raw;
-        Suites.Log($"kafka: {Suites.F(rate)} ticks/s through the pipeline; raw consume {Suites.F(raw)}/s (ratio {rate / raw:F2})");
+        figures["kafka_ticks_per_s_metrics_off"] = rateOff;
+        figures["kafka_metrics_on_vs_off_ratio"] = rate / rateOff;
+        Suites.Log($"kafka: {Suites.F(rate)} ticks/s through the pipeline with metrics ({string.Join(", ", on.Select(Suites.F))}), " +
+            $"{Suites.F(rateOff)} without ({string.Join(", ", off.Select(Suites.F))}; ratio {rate / rateOff:F3}); raw consume {Suites.F(raw)}/s (ratio {rate / raw:F2})");
 
         // Latency at an offered 20,000 ticks/s, measured by the processor from hand-over to serialization: first with
         // nothing else running, then while the worker's retraining loop trains challengers back to back.
@@ -277,6 +278,49 @@ public static class PipelineSuite
         var ticks = Measure.Ticks(int.Parse(args[4]), int.Parse(args[5]), int.Parse(args[6])).Skip(int.Parse(args[7]));
         TickPublisher.Publish(ticks, args[1], args[2], rate: double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
+    }
+
+    /// <summary>Ticks per second through the whole pipeline from the topic's start, with or without the worker's metrics.</summary>
+    private static double ThroughKafka(string bootstrap, string topic, int count, ModelVersion model, bool metrics, string group)
+    {
+        var counters = new PipelineCounters();
+        using var meter = metrics ? new System.Diagnostics.Metrics.Meter(WorkerMetrics.MeterName) : null;
+        if (meter is not null) _ = new WorkerMetrics(meter, counters);
+        using var provider = metrics
+            ? OpenTelemetry.Sdk.CreateMeterProviderBuilder().AddMeter(WorkerMetrics.MeterName).AddReader(new OpenTelemetry.Metrics.BaseExportingMetricReader(new DiscardingExporter())).Build()
+            : null;
+        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = topic, GroupId = group };
+        var sink = new CountingSink(counters);
+        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters);
+        using var stop = new CancellationTokenSource();
+        var running = pipeline.RunAsync(stop.Token);
+        while (counters.Ticks == 0) Thread.Sleep(1);
+        var clock = Stopwatch.StartNew();
+        long start = counters.Ticks;
+        var collected = Stopwatch.StartNew();
+        while (counters.Ticks < count)
+        {
+            Thread.Sleep(1);
+            if (provider is not null && collected.Elapsed >= TimeSpan.FromSeconds(1))
+            {
+                provider.ForceFlush();
+                collected.Restart();
+            }
+        }
+        double rate = (count - start) / clock.Elapsed.TotalSeconds;
+        stop.Cancel();
+        running.GetAwaiter().GetResult();
+        return rate;
+    }
+
+    /// <summary>Takes what a collection exports and drops it: the benchmark measures collecting, not shipping.</summary>
+    private sealed class DiscardingExporter : OpenTelemetry.BaseExporter<OpenTelemetry.Metrics.Metric>
+    {
+        public override OpenTelemetry.ExportResult Export(in OpenTelemetry.Batch<OpenTelemetry.Metrics.Metric> batch)
+        {
+            foreach (var metric in batch) _ = metric.Name;
+            return OpenTelemetry.ExportResult.Success;
+        }
     }
 
     private static double RawConsume(string bootstrap, string topic, int count)

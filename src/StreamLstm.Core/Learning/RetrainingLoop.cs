@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using StreamLstm.Telemetry;
 using StreamLstm.Evaluation;
 using StreamLstm.Inference;
 using StreamLstm.Model;
@@ -240,9 +241,9 @@ public sealed partial class RetrainingLoop
                 mine.Coverage80, decision, trained.Epochs, clock.Elapsed, retire.Promote);
             lock (_outcomes) _outcomes.Add(outcome);
             if (decision.Promote)
-                LogPromoted(_logger, version!, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
+                LogPromoted(_logger, version!, outcome.Champion, Show(mine.RelMae), Show(championRelMae), LogValue.Finite(mine.Coverage80), mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
             else
-                LogRejected(_logger, outcome.Champion, Show(mine.RelMae), Show(championRelMae), mine.Coverage80, mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
+                LogRejected(_logger, outcome.Champion, Show(mine.RelMae), Show(championRelMae), LogValue.Finite(mine.Coverage80), mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
             var newest = _history.Newest ?? DateTime.UtcNow;
             _events(new ModelEvent(decision.Promote ? "promoted" : "rejected", version ?? ModelEvent.Challenger,
                 mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, newest));
@@ -262,7 +263,7 @@ public sealed partial class RetrainingLoop
         using var naive = NaiveModel.Create(champion.Settings);
         var score = Backtester.Run(ticks, naive, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
         _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history");
-        LogRetired(_logger, champion.Id, championRelMae, score.Coverage80, decision.Reason);
+        LogRetired(_logger, champion.Id, LogValue.Finite(championRelMae), LogValue.Finite(score.Coverage80), decision.Reason);
         _events(new ModelEvent("promoted", NaiveModel.Id, 1.0, championRelMae, score.Coverage80, newest));
     }
 
@@ -272,13 +273,13 @@ public sealed partial class RetrainingLoop
     private static partial void LogStarted(ILogger logger, string trigger, int ticks, string champion);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Promoted {Version} over {Champion}: held-out rel_mae {RelMae} vs champion {ChampionRelMae}, coverage80 {Coverage:F3} on {Points} points, {Epochs} epochs, {Seconds:F1} s; {Reason}")]
-    private static partial void LogPromoted(ILogger logger, string version, string champion, string relMae, string championRelMae, double coverage, long points, int epochs, double seconds, string reason);
+    private static partial void LogPromoted(ILogger logger, string version, string champion, string relMae, string championRelMae, double? coverage, long points, int epochs, double seconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected a challenger; {Champion} keeps serving: held-out rel_mae {RelMae} vs champion {ChampionRelMae}, coverage80 {Coverage:F3} on {Points} points, {Epochs} epochs, {Seconds:F1} s; {Reason}")]
-    private static partial void LogRejected(ILogger logger, string champion, string relMae, string championRelMae, double coverage, long points, int epochs, double seconds, string reason);
+    private static partial void LogRejected(ILogger logger, string champion, string relMae, string championRelMae, double? coverage, long points, int epochs, double seconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retired {Champion} (held-out rel_mae {ChampionRelMae:F4}): naive now serves, coverage80 {Coverage:F3} on the same history; {Reason}")]
-    private static partial void LogRetired(ILogger logger, string champion, double championRelMae, double coverage, string reason);
+    private static partial void LogRetired(ILogger logger, string champion, double? championRelMae, double? coverage, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Not retraining yet ({Trigger}): the history holds {Ticks} ticks, Learning:MinTicks is {MinTicks}")]
     private static partial void LogTooLittle(ILogger logger, string trigger, int ticks, int minTicks);

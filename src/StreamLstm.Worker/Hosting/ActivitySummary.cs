@@ -31,8 +31,8 @@ public sealed partial class ActivitySummary(PipelineCounters counters, IConfigur
                 long resolved = now.Score.Resolved - previous.Score.Resolved;
                 double naive = now.Score.NaiveRelativeError - previous.Score.NaiveRelativeError;
                 LogSummary(logger, ticks, ticks / interval.TotalSeconds, counters.Lag.Values.Sum(), counters.Symbols,
-                    naive > 0 ? (now.Score.RelativeError - previous.Score.RelativeError) / naive : double.NaN,
-                    resolved > 0 ? (double)(now.Score.Covered - previous.Score.Covered) / resolved : double.NaN,
+                    naive > 0 ? (now.Score.RelativeError - previous.Score.RelativeError) / naive : null,
+                    resolved > 0 ? (double)(now.Score.Covered - previous.Score.Covered) / resolved : null,
                     now.DeadLetters - previous.DeadLetters, now.Late - previous.Late, counters.ServingModel, counters.Ready);
                 previous = now;
             }
@@ -57,6 +57,6 @@ public sealed partial class ActivitySummary(PipelineCounters counters, IConfigur
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Summary: {Ticks} ticks ({TicksPerSecond:F1}/s), lag {Lag}, {Symbols} symbols, served rel_mae {RelMae:F4} and coverage80 {Coverage:F3} at h=1, {DeadLetters} dead letters, {Late} late, model {Model}, ready {Ready}")]
-    private static partial void LogSummary(ILogger logger, long ticks, double ticksPerSecond, long lag, int symbols, double relMae, double coverage,
+    private static partial void LogSummary(ILogger logger, long ticks, double ticksPerSecond, long lag, int symbols, double? relMae, double? coverage,
         long deadLetters, long late, string model, bool ready);
 }
