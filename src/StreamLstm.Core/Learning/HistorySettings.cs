@@ -24,7 +24,10 @@ public sealed record HistorySettings
     /// recurrent state, interval calibration and skill gate. Default 1,000.
     /// </summary>
     [Range(0, 10_000_000)]
-    public int RewarmTicks { get; init; } = 1_000;
+    public int RewarmTicks { get; init; } = DefaultRewarmTicks;
+
+    /// <summary>The default of <see cref="RewarmTicks"/>.</summary>
+    public const int DefaultRewarmTicks = 1_000;
 
     /// <summary>Throws <see cref="ValidationException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -53,7 +53,7 @@ public sealed partial class RetrainingLoop
     /// <param name="logger">Where decisions are logged.</param>
     /// <param name="keepVersions">Versions the store keeps after a promotion (<c>Model:KeepVersions</c>).</param>
     public RetrainingLoop(LearningSettings settings, TrainingSettings training, ModelSettings model, ServingSettings serving,
-        ModelStore store, TickHistory history, DriftMonitor? drift, Action<ModelEvent> events, ILogger logger, int keepVersions = 5)
+        ModelStore store, TickHistory history, DriftMonitor? drift, Action<ModelEvent> events, ILogger logger, int keepVersions = ModelStore.DefaultKeepVersions)
     {
         _keepVersions = keepVersions;
         settings.Validate();

@@ -12,6 +12,9 @@ namespace StreamLstm.Model;
 /// </summary>
 public sealed class ModelStore
 {
+    /// <summary>Versions a store keeps after a new one is added, unless configured (<c>Model:KeepVersions</c>).</summary>
+    public const int DefaultKeepVersions = 5;
+
     private const string CurrentFile = "current";
     private const string HistoryFile = "history";
     private const string VersionsFolder = "versions";

@@ -16,10 +16,10 @@ public sealed record ForecastingOptions
     public required string ModelDirectory { get; init; }
 
     /// <summary>How often the store is checked for a new current version. Default 2 s.</summary>
-    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan FollowInterval { get; init; } = StreamingPipeline.DefaultFollowInterval;
 
     /// <summary>Versions the store keeps after a promotion (<c>Model:KeepVersions</c>). Default 5.</summary>
-    public int KeepVersions { get; init; } = 5;
+    public int KeepVersions { get; init; } = ModelStore.DefaultKeepVersions;
 
     /// <summary>The shape of the first model trained from an empty store (<c>Model:*</c>).</summary>
     public ModelSettings Model { get; init; } = new();

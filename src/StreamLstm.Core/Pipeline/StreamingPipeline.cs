@@ -18,6 +18,9 @@ namespace StreamLstm.Pipeline;
 /// </summary>
 public sealed partial class StreamingPipeline
 {
+    /// <summary>How often a followed store is checked for a new current version, unless configured (<c>Model:FollowInterval</c>).</summary>
+    public static readonly TimeSpan DefaultFollowInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Most ticks per micro-batch.</summary>
     public const int MaxBatch = 4096;
 
@@ -55,7 +58,7 @@ public sealed partial class StreamingPipeline
     public ModelStore? Follow { get; init; }
 
     /// <summary>How often <see cref="Follow"/> is checked. Default 2 s.</summary>
-    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan FollowInterval { get; init; } = DefaultFollowInterval;
 
     /// <summary>
     /// The accumulated ticks: every accepted tick is appended, and symbols first seen after a (re)start are re-warmed
@@ -64,7 +67,7 @@ public sealed partial class StreamingPipeline
     public TickHistory? History { get; init; }
 
     /// <summary>Most ticks of its history a symbol is re-warmed over after a (re)start. Default 1,000.</summary>
-    public int RewarmTicks { get; init; } = 1_000;
+    public int RewarmTicks { get; init; } = HistorySettings.DefaultRewarmTicks;
 
     /// <summary>What ticks are refused besides their format (clock skew) and when late runs are reported. Default: the defaults.</summary>
     public StreamLstm.Ticks.TickSettings Ticks { get; init; } = new();

@@ -53,7 +53,7 @@ public sealed partial class TickProcessor
     /// <param name="ticks">When a run of late ticks is reported (null: the defaults).</param>
     /// <param name="logger">Where that report goes (null: nowhere).</param>
     public TickProcessor(ModelVersion model, ServingSettings serving, PipelineCounters counters,
-        TickHistory? history = null, DriftMonitor? drift = null, int rewarmTicks = 1_000, TickSettings? ticks = null, ILogger? logger = null)
+        TickHistory? history = null, DriftMonitor? drift = null, int rewarmTicks = HistorySettings.DefaultRewarmTicks, TickSettings? ticks = null, ILogger? logger = null)
     {
         _lateWarning = (ticks ?? new TickSettings()).LateWarning;
         _logger = logger ?? NullLogger.Instance;

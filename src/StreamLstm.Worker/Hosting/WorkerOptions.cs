@@ -15,10 +15,10 @@ public sealed class ModelStoreOptions
     public string Directory { get; set; } = "models";
 
     /// <summary>How often the worker checks the store for a new current version. Default 2 s.</summary>
-    public TimeSpan FollowInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan FollowInterval { get; set; } = StreamLstm.Pipeline.StreamingPipeline.DefaultFollowInterval;
 
     /// <summary>Versions the store keeps after a new one is added (never the current one or the rollback target). Default 5.</summary>
-    public int KeepVersions { get; set; } = 5;
+    public int KeepVersions { get; set; } = ModelStore.DefaultKeepVersions;
 }
 
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
@@ -28,6 +28,7 @@ public sealed class WorkerOptionsValidator :
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
+        if (Annotations("Kafka", options) is { } invalid) return invalid;
         if (string.IsNullOrWhiteSpace(options.BootstrapServers)) return Fail("Kafka:BootstrapServers is required (host:port[,host:port])");
         if (string.IsNullOrWhiteSpace(options.Topic)) return Fail("Kafka:Topic must not be empty");
         if (string.IsNullOrWhiteSpace(options.GroupId)) return Fail("Kafka:GroupId must not be empty");
@@ -40,6 +41,7 @@ public sealed class WorkerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, InfluxOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.Url)) return ValidateOptionsResult.Success;
+        if (Annotations("Influx", options) is { } invalid) return invalid;
         if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             return Fail($"Influx:Url '{options.Url}' is not an http or https URL");
         if (string.IsNullOrWhiteSpace(options.Bucket)) return Fail("Influx:Bucket must not be empty");
@@ -53,6 +55,7 @@ public sealed class WorkerOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, ModelStoreOptions options)
     {
+        if (Annotations("Model", options) is { } invalid) return invalid;
         if (string.IsNullOrWhiteSpace(options.Directory)) return Fail("Model:Directory must name the model store");
         if (options.FollowInterval <= TimeSpan.Zero) return Fail("Model:FollowInterval must be positive");
         if (options.KeepVersions < 1) return Fail($"Model:KeepVersions must be at least 1, got {options.KeepVersions}");
@@ -73,6 +76,20 @@ public sealed class WorkerOptionsValidator :
 
     public ValidateOptionsResult Validate(string? name, HttpOptions options) =>
         HttpOptions.Problem(options.Url) is { } problem ? Fail(problem) : ValidateOptionsResult.Success;
+
+    /// <summary>
+    /// The options class's validation attributes (<c>[Range]</c>, ...), the first failure naming its key
+    /// (<c>Influx:BatchPoints: The field BatchPoints must be between 1 and 1000000.</c>); null when they all hold.
+    /// </summary>
+    private static ValidateOptionsResult? Annotations(string section, object options)
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new System.ComponentModel.DataAnnotations.ValidationContext(options), results, validateAllProperties: true))
+            return null;
+        var first = results[0];
+        var member = first.MemberNames.FirstOrDefault();
+        return Fail(member is null ? $"{section}: {first.ErrorMessage}" : $"{section}:{member}: {first.ErrorMessage}");
+    }
 
     /// <summary>Runs a settings record's own validation; the failure names the key (<c>Section:Member</c>).</summary>
     private static ValidateOptionsResult Check(string section, Action validate)

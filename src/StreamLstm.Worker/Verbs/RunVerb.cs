@@ -44,7 +44,6 @@ public static class RunVerb
         }
         else
         {
-            if (HttpOptions.PortProblem(url) is { } taken) throw new CliException(taken);
             // The same configuration sources, with Kestrel serving /metrics and /health on Http:Url.
             var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = hostSettings.Args, ContentRootPath = hostSettings.ContentRootPath });
             web.WebHost.UseUrls(url);
@@ -59,6 +58,7 @@ public static class RunVerb
                 // not an error: the worker serves naive forecasts and trains its first model (cold start).
                 foreach (var (_, options) in WorkerServices.OptionsTypes)
                     _ = ((IOptions<object>)host.Services.GetRequiredService(typeof(IOptions<>).MakeGenericType(options))).Value;
+                if (url.Length > 0 && HttpOptions.PortProblem(url) is { } taken) throw new CliException(taken);
                 host.Run();
             }
             catch (OptionsValidationException ex)

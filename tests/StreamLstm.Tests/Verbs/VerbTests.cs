@@ -194,6 +194,10 @@ public class VerbTests
         AssertOneLineError(Run("run", "--Kafka:BootstrapServers="), "Kafka:BootstrapServers is required");
         AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Influx:Url=ftp://x"), "Influx:Url 'ftp://x' is not an http or https URL");
         AssertOneLineError(Run("--Kafka:BootstrapServers=127.0.0.1:1", "--Kafka:DeadLetterTopic=ticks"), "Kafka:DeadLetterTopic must differ from Kafka:Topic");
+        // The options classes' own attributes are checked too, naming the key.
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Influx:Url=http://localhost:8086", "--Influx:BatchPoints=2000000"),
+            "Influx:BatchPoints: The field BatchPoints must be between 1 and 1000000.");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Http:Url=localhost:9464"), "Http:Url 'localhost:9464' is not an http or https URL");
     }
 
     [Fact]
