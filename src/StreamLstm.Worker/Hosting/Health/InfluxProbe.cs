@@ -25,17 +25,32 @@ public sealed class InfluxProbe(IOptions<InfluxOptions> influx, TimeProvider tim
     /// <param name="AtUtc">When.</param>
     public sealed record Outcome(bool Reachable, string Detail, DateTime AtUtc);
 
+    private readonly HttpClient _client = new() { Timeout = Interval };
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (string.IsNullOrWhiteSpace(influx.Value.Url)) return;
-        var ping = new Uri(new Uri(influx.Value.Url.TrimEnd('/') + "/"), "ping");
-        using var client = new HttpClient { Timeout = Interval };
         using var timer = new PeriodicTimer(Interval, time);
         do
         {
-            _last = await PingAsync(client, ping, stoppingToken).ConfigureAwait(false);
+            await ProbeAsync(stoppingToken).ConfigureAwait(false);
         }
         while (await Next(timer, stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>One ping now; its outcome becomes <see cref="Last"/>.</summary>
+    public async Task<Outcome> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var ping = new Uri(new Uri(influx.Value.Url!.TrimEnd('/') + "/"), "ping");
+        var outcome = await PingAsync(_client, ping, cancellationToken).ConfigureAwait(false);
+        _last = outcome;
+        return outcome;
+    }
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        base.Dispose();
     }
 
     private async Task<Outcome> PingAsync(HttpClient client, Uri ping, CancellationToken stopping)
