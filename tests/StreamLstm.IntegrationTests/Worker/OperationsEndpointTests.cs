@@ -101,6 +101,21 @@ public sealed partial class OperationsEndpointTests(KafkaFixture kafka, InfluxFi
             () => worker.Output);
         Console.WriteLine(FormattableString.Invariant($"readiness flipped to 503 after {_down.TotalSeconds:F1} s and back to 200 after {up.TotalSeconds:F1} s"));
 
+        // A token InfluxDB refuses (401) while it answers /ping: not ready, naming the refusal; ready again once writes pass.
+        var refused = WorkerHarness.Ticks(["EURUSD", "BRK.B", "日経225"], 52).Skip(ticks.Count + 30).ToList();
+        using (influx.FailWrites(HttpStatusCode.Unauthorized, "unauthorized access"))
+        {
+            await WorkerHarness.PublishAsync(kafka, topic, refused);
+            await Poll.UntilAsync(async ct => (await http.GetAsync("/health/ready", ct)).StatusCode == HttpStatusCode.ServiceUnavailable, Patience,
+                "not ready while writes are refused", () => worker.Output);
+            var description = (await ReadAsync(http, "/health/ready")).GetProperty("checks").GetProperty("influxdb").GetProperty("description").GetString();
+            Assert.Contains("InfluxDB refuses the writes: InfluxDB answered 401", description);
+        }
+        await Poll.UntilAsync(async ct => (await http.GetAsync("/health/ready", ct)).StatusCode == HttpStatusCode.OK, Patience, "ready once writes pass",
+            () => worker.Output);
+        await Poll.UntilAsync(async _ => await influx.CountAsync(bucket, "price") == ticks.Count + 30 + refused.Count, Patience, "every price written",
+            () => worker.Output);
+
         var exposed = await http.GetStringAsync("/metrics") + await http.GetStringAsync("/health/ready") + await http.GetStringAsync("/health/live");
         worker.Terminate();
         Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
