@@ -23,17 +23,6 @@ public sealed partial class OperationsEndpointTests(KafkaFixture kafka, InfluxFi
         "streamlstm_points_written_total", "streamlstm_points_rejected_total", "streamlstm_symbols", "streamlstm_retrains_total", "streamlstm_model_info",
     ];
 
-    private static IEnumerable<string> Arguments(KafkaFixture kafka, InfluxFixture influx, WorkerHarness harness, string topic, string bucket, string url, string work) =>
-    [
-        "run", $"--Kafka:BootstrapServers={kafka.BootstrapServers}", $"--Kafka:Topic={topic}", $"--Kafka:DeadLetterTopic={topic}.dlq",
-        $"--Kafka:GroupId=ops-{topic}", "--Kafka:Consumer:session.timeout.ms=6000", "--Kafka:Consumer:heartbeat.interval.ms=1000",
-        "--Kafka:Consumer:statistics.interval.ms=500",
-        $"--Influx:Url={influx.Url}", $"--Influx:Token={influx.Token}", $"--Influx:Org={influx.Org}", $"--Influx:Bucket={bucket}",
-        "--Influx:MaxRetryDelay=00:00:01", "--Influx:BreakDuration=00:00:01",
-        $"--Model:Directory={harness.StoreDirectory}", $"--History:Directory={Path.Combine(work, "history")}", "--Learning:Enabled=false",
-        $"--Http:Url={url}",
-    ];
-
     [Fact]
     public async Task Metrics_carry_what_was_sent_and_readiness_follows_an_influxdb_outage_while_liveness_holds()
     {
@@ -44,7 +33,7 @@ public sealed partial class OperationsEndpointTests(KafkaFixture kafka, InfluxFi
         var work = Directory.CreateTempSubdirectory("streamlstm-ops-").FullName;
         var url = $"http://127.0.0.1:{FreePort.Pick()}";
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
-        using var worker = new WorkerProcess(Arguments(kafka, influx, harness, topic, bucket, url, work), work);
+        using var worker = new WorkerProcess(harness.RunArguments(url, work), work);
 
         // Counters are there from the start, at 0, before any tick.
         await Poll.UntilAsync(async ct => (await http.GetAsync("/metrics", ct)).IsSuccessStatusCode, Patience, "/metrics answering", () => worker.Output);

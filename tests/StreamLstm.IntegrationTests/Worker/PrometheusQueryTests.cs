@@ -27,17 +27,6 @@ public sealed partial class PrometheusQueryTests(KafkaFixture kafka, InfluxFixtu
         ["__range"] = "6h", ["__range_s"] = "21600", ["__range_ms"] = "21600000",
     };
 
-    private IEnumerable<string> Arguments(WorkerHarness harness, string topic, string bucket, string url, string work) =>
-    [
-        "run", $"--Kafka:BootstrapServers={kafka.BootstrapServers}", $"--Kafka:Topic={topic}", $"--Kafka:DeadLetterTopic={topic}.dlq",
-        $"--Kafka:GroupId=prom-{topic}", "--Kafka:Consumer:session.timeout.ms=6000", "--Kafka:Consumer:heartbeat.interval.ms=1000",
-        "--Kafka:Consumer:statistics.interval.ms=500",
-        $"--Influx:Url={influx.Url}", $"--Influx:Token={influx.Token}", $"--Influx:Org={influx.Org}", $"--Influx:Bucket={bucket}",
-        "--Influx:MaxRetryDelay=00:00:01", "--Influx:BreakDuration=00:00:01",
-        $"--Model:Directory={harness.StoreDirectory}", $"--History:Directory={Path.Combine(work, "history")}", "--Learning:Enabled=false",
-        $"--Http:Url={url}",
-    ];
-
     [Fact]
     public async Task Every_dashboard_expression_returns_series_and_every_alert_expression_evaluates_on_what_prometheus_scraped_from_the_worker()
     {
@@ -55,7 +44,7 @@ public sealed partial class PrometheusQueryTests(KafkaFixture kafka, InfluxFixtu
         var instance = $"127.0.0.1:{FreePort.Pick()}";
         var url = $"http://{instance}";
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
-        using (var worker = new WorkerProcess(Arguments(harness, topic, bucket, url, work), work))
+        using (var worker = new WorkerProcess(harness.RunArguments(url, work), work))
         {
             // Prometheus starts while the worker does: it first scrapes about 5 s after starting (its discovery's delay).
             await using var prometheus = await PrometheusServer.StartAsync(instance, [alertsFile]);

@@ -92,6 +92,21 @@ internal sealed class WorkerHarness : IDisposable
         return (service, Task.Run(() => service.RunAsync(stop, TimeSpan.FromSeconds(20))));
     }
 
+    /// <summary>
+    /// <c>streamlstm run</c> against the fixtures with the harness's topic, bucket and store, learning off, statistics
+    /// every 0.5 s, quick InfluxDB retries, serving <paramref name="httpUrl"/>, history under <paramref name="work"/>.
+    /// </summary>
+    public IEnumerable<string> RunArguments(string httpUrl, string work) =>
+    [
+        "run", $"--Kafka:BootstrapServers={Kafka.BootstrapServers}", $"--Kafka:Topic={Kafka.Topic}", $"--Kafka:DeadLetterTopic={Kafka.DeadLetterTopic}",
+        $"--Kafka:GroupId={Kafka.GroupId}", "--Kafka:Consumer:session.timeout.ms=6000", "--Kafka:Consumer:heartbeat.interval.ms=1000",
+        "--Kafka:Consumer:statistics.interval.ms=500",
+        $"--Influx:Url={Influx.Url}", $"--Influx:Token={Influx.Token}", $"--Influx:Org={Influx.Org}", $"--Influx:Bucket={Influx.Bucket}",
+        "--Influx:MaxRetryDelay=00:00:01", "--Influx:BreakDuration=00:00:01",
+        $"--Model:Directory={StoreDirectory}", $"--History:Directory={Path.Combine(work, "history")}", "--Learning:Enabled=false",
+        $"--Http:Url={httpUrl}",
+    ];
+
     public KafkaOptions Kafka { get; }
     public InfluxOptions Influx { get; }
     public ModelVersion Model { get; }
