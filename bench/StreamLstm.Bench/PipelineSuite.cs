@@ -178,12 +178,14 @@ public static class PipelineSuite
 
         double raw = RawConsume(cluster.BootstrapServers, "bench-ticks", ticks.Count);
         // Metrics on (the worker's default: instruments, the OpenTelemetry SDK aggregating them, a collection every
-        // second as a scrape would) and off, interleaved, three of each; the medians are compared.
+        // second as a scrape would) and off, eight of each in the order on, off, off, on, on, off, ..., so that a drift
+        // over the runs (seen: 10% from first to last) weighs on both alike; the medians are compared. Runs here vary by
+        // up to 20% each, so fewer would not tell a 5% cost from noise.
         var on = new List<double>();
         var off = new List<double>();
-        for (int run = 0; run < 6; run++)
+        for (int run = 0; run < 16; run++)
         {
-            bool metrics = run % 2 == 0;
+            bool metrics = (run % 4) is 0 or 3;
             (metrics ? on : off).Add(ThroughKafka(cluster.BootstrapServers, "bench-ticks", ticks.Count, model, metrics, $"bench-pipeline-{run}"));
         }
         double rate = Measure.Median(on), rateOff = Measure.Median(off);
