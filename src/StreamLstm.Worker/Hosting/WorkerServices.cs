@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using StreamLstm.Worker.Hosting.Health;
@@ -34,11 +36,37 @@ public static class WorkerServices
         builder.Services.TryAddSingleton(TimeProvider.System);
         AddTelemetry(builder, serveHttp);
         AddHealth(builder.Services);
+        builder.Services.AddSingleton(ForecastingOptionsFrom);
+        builder.Services.AddSingleton(sp => new ForecastingService(sp.GetRequiredService<ForecastingOptions>(),
+            PointSinks.For(sp.GetRequiredService<IOptions<InfluxOptions>>().Value, ForecastWorker.DefaultLineFile, sp.GetRequiredService<PipelineCounters>(),
+                sp.GetRequiredService<ILogger<InfluxPointSink>>()),
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<PipelineCounters>()));
         builder.Services.AddHostedService<ForecastWorker>();
         builder.Services.AddHostedService<ActivitySummary>();
         builder.Services.AddSystemd();
         builder.Services.AddWindowsService(o => o.ServiceName = "StreamLstm");
         return builder;
+    }
+
+    /// <summary>The whole worker's settings, from the bound sections (and which <c>Model:*</c> keys were given, for the baked-in warning).</summary>
+    private static ForecastingOptions ForecastingOptionsFrom(IServiceProvider services)
+    {
+        T Value<T>() where T : class => services.GetRequiredService<IOptions<T>>().Value;
+        var store = Value<ModelStoreOptions>();
+        return new ForecastingOptions
+        {
+            Kafka = Value<KafkaOptions>(),
+            ModelDirectory = store.Directory,
+            FollowInterval = store.FollowInterval,
+            KeepVersions = store.KeepVersions,
+            Model = Value<ModelSettings>(),
+            GivenModelKeys = SettingsCatalog.GivenKeys(services.GetRequiredService<IConfiguration>(), "Model"),
+            Serving = Value<ServingSettings>(),
+            Training = Value<TrainingSettings>(),
+            Learning = Value<LearningSettings>(),
+            History = Value<HistorySettings>(),
+            Ticks = Value<TickSettings>(),
+        };
     }
 
     /// <summary>Every options class the worker binds, with its section (from <see cref="SettingsCatalog.Owned"/>).</summary>
