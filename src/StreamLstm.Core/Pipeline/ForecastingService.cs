@@ -28,15 +28,28 @@ public sealed partial class ForecastingService : IDisposable
     /// <param name="latencyObserver">Each tick's hand-over-to-serialized latency in ms (benchmarks; null: none).</param>
     public ForecastingService(ForecastingOptions options, Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory,
         ILoggerFactory loggers, PipelineCounters? counters = null, Action<double>? latencyObserver = null)
+        : this(options, new ModelStore(options.ModelDirectory), CreateHistory(options, loggers), sinkFactory, loggers, counters, latencyObserver)
+    {
+    }
+
+    /// <param name="options">Feed, settings.</param>
+    /// <param name="store">The model store the pipeline serves and follows (at <c>options.ModelDirectory</c>).</param>
+    /// <param name="history">Where accepted ticks are kept; the service disposes it.</param>
+    /// <param name="sinkFactory">Makes the sink from the acknowledge callback of the Kafka source.</param>
+    /// <param name="loggers">Where everything logs.</param>
+    /// <param name="counters">Running totals (null: the service's own).</param>
+    /// <param name="latencyObserver">Each tick's hand-over-to-serialized latency in ms (benchmarks; null: none).</param>
+    public ForecastingService(ForecastingOptions options, ModelStore store, TickHistory history,
+        Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILoggerFactory loggers, PipelineCounters? counters = null,
+        Action<double>? latencyObserver = null)
     {
         options.Learning.Validate();
         options.History.Validate();
         options.Ticks.Validate();
         _options = options;
         _logger = loggers.CreateLogger<ForecastingService>();
-        var store = new ModelStore(options.ModelDirectory);
         _model = LoadServingModel(store);
-        _history = new TickHistory(options.History, options.Kafka.Topic, loggers.CreateLogger<TickHistory>());
+        _history = history;
         var drift = options.Learning.Enabled ? new DriftMonitor(options.Learning.DriftDelta, options.Learning.DriftThreshold) : null;
         Pipeline = new StreamingPipeline(options.Kafka, _model, options.Serving, sinkFactory, loggers.CreateLogger<StreamingPipeline>(), counters)
         {
@@ -58,6 +71,10 @@ public sealed partial class ForecastingService : IDisposable
             };
         }
     }
+
+    /// <summary>The tick history of <paramref name="options"/>'s topic and settings.</summary>
+    public static TickHistory CreateHistory(ForecastingOptions options, ILoggerFactory loggers) =>
+        new(options.History, options.Kafka.Topic, loggers.CreateLogger<TickHistory>());
 
     /// <summary>The streaming pipeline (counters, serving model, live score).</summary>
     public StreamingPipeline Pipeline { get; }

@@ -37,7 +37,10 @@ public static class WorkerServices
         AddTelemetry(builder, serveHttp);
         AddHealth(builder.Services);
         builder.Services.AddSingleton(ForecastingOptionsFrom);
+        builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<ForecastingOptions>().ModelDirectory));
+        builder.Services.AddSingleton(sp => ForecastingService.CreateHistory(sp.GetRequiredService<ForecastingOptions>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ForecastingService(sp.GetRequiredService<ForecastingOptions>(),
+            sp.GetRequiredService<ModelStore>(), sp.GetRequiredService<TickHistory>(),
             PointSinks.For(sp.GetRequiredService<IOptions<InfluxOptions>>().Value, ForecastWorker.DefaultLineFile, sp.GetRequiredService<PipelineCounters>(),
                 sp.GetRequiredService<ILogger<InfluxPointSink>>()),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<PipelineCounters>()));
