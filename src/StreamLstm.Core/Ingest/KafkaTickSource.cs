@@ -29,6 +29,9 @@ public sealed partial class KafkaTickSource : IDisposable
     private readonly LogRateLimit _deadLetterLog = new(TimeSpan.FromSeconds(10));
     // Partitions assigned now, kept by the rebalance handlers (which run on the consume thread).
     private readonly HashSet<int> _assigned = [];
+    // Per partition, how many times it was revoked or lost: the epoch of the positions consumed now (written by the
+    // consume thread, read by the forecast loop).
+    private int[] _epochs = new int[16];
     private long _symbolRefusalLoggedAt = long.MinValue;
     private long _symbolRefusalsLogged;
 
@@ -105,6 +108,7 @@ public sealed partial class KafkaTickSource : IDisposable
         void Drop(List<int> partitions, string kind)
         {
             _counters.AddRebalance(kind);
+            foreach (var p in partitions) NextEpoch(p);
             _assigned.ExceptWith(partitions);
             _counters.AssignedPartitions = _assigned.Count;
             _counters.ForgetPartitions(partitions);
@@ -127,6 +131,30 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             LogStatisticsUnreadable(_logger, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="position"/> was consumed in the partition's current ownership: false for ticks still
+    /// queued when their partition was revoked or lost (they are discarded; the next owner consumes them again).
+    /// </summary>
+    public bool IsCurrent(SourcePosition position)
+    {
+        var epochs = Volatile.Read(ref _epochs);
+        int current = position.Partition < epochs.Length ? Volatile.Read(ref epochs[position.Partition]) : 0;
+        return current == position.Epoch;
+    }
+
+    private int EpochOf(int partition) => partition < _epochs.Length ? _epochs[partition] : 0;
+
+    private void NextEpoch(int partition)
+    {
+        if (partition >= _epochs.Length)
+        {
+            var grown = new int[Math.Max(partition + 1, _epochs.Length * 2)];
+            _epochs.CopyTo(grown, 0);
+            Volatile.Write(ref _epochs, grown);
+        }
+        Volatile.Write(ref _epochs[partition], _epochs[partition] + 1);
     }
 
     /// <summary>Partitions currently assigned to this worker.</summary>
@@ -219,7 +247,7 @@ public sealed partial class KafkaTickSource : IDisposable
 
     private void Handle(ConsumeResult<byte[]?, byte[]?> result, CancellationToken stopping)
     {
-        var position = new SourcePosition(result.Partition.Value, result.Offset.Value);
+        var position = new SourcePosition(result.Partition.Value, result.Offset.Value, EpochOf(result.Partition.Value));
         long received = System.Diagnostics.Stopwatch.GetTimestamp();
         _counters.MarkTick(position.Partition, received);
         _tracker.Track(position);

@@ -15,15 +15,16 @@ public sealed class OffsetTracker
     {
         lock (_gate)
         {
-            if (!_partitions.TryGetValue(position.Partition, out var p))
-                _partitions[position.Partition] = p = new PartitionOffsets();
+            if (!_partitions.TryGetValue(position.Partition, out var p) || p.Epoch != position.Epoch)
+                _partitions[position.Partition] = p = new PartitionOffsets(position.Epoch);
             p.Pending.Enqueue(position.Offset);
         }
     }
 
     /// <summary>
     /// Marks <paramref name="positions"/> done; returns, per partition that advanced, the next offset to consume
-    /// (the offset to store). Positions of partitions no longer tracked are ignored.
+    /// (the offset to store). Positions of partitions no longer tracked, or tracked in another ownership (epoch), are
+    /// ignored: an offset done before a revocation says nothing of the same offset consumed again afterwards.
     /// </summary>
     public List<SourcePosition> Complete(IEnumerable<SourcePosition> positions)
     {
@@ -33,7 +34,7 @@ public sealed class OffsetTracker
             var touched = new HashSet<int>();
             foreach (var position in positions)
             {
-                if (!_partitions.TryGetValue(position.Partition, out var p)) continue;
+                if (!_partitions.TryGetValue(position.Partition, out var p) || p.Epoch != position.Epoch) continue;
                 p.Done.Add(position.Offset);
                 touched.Add(position.Partition);
             }
@@ -67,8 +68,10 @@ public sealed class OffsetTracker
         }
     }
 
-    private sealed class PartitionOffsets
+    private sealed class PartitionOffsets(int epoch)
     {
+        public int Epoch { get; } = epoch;
+
         public Queue<long> Pending { get; } = new();
         public HashSet<long> Done { get; } = [];
     }

@@ -176,7 +176,16 @@ public sealed partial class StreamingPipeline
             readable = null;
             Counters.EnterLoopState(ForecastLoopState.Working);
             int n = 0;
-            while (n < buffer.Length && reader.TryRead(out var item)) buffer[n++] = item;
+            int discarded = 0;
+            while (n < buffer.Length && reader.TryRead(out var item))
+            {
+                // Queued before its partition was revoked or lost: not ours to forecast any more (nor to keep in the
+                // history); the partition's next owner consumes it again.
+                if (source.IsCurrent(item.Position)) buffer[n++] = item;
+                else discarded++;
+            }
+            if (discarded > 0) Counters.AddRevokedDiscarded(discarded);
+            if (n == 0) continue;
             var batch = new PointBatch();
             long historyFailures = Counters.HistoryFailures;
             processor.Process(buffer.AsSpan(0, n), batch);

@@ -6,7 +6,7 @@ namespace StreamLstm.Telemetry;
 /// </summary>
 public sealed partial class PipelineCounters
 {
-    private long _futureTicks, _symbolsRefused;
+    private long _futureTicks, _symbolsRefused, _revokedDiscarded;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
     private string? _lastHistoryFailure;
 
@@ -25,6 +25,9 @@ public sealed partial class PipelineCounters
     /// <summary>Ticks of new symbols sent to the dead-letter topic because <c>Serving:MaxSymbols</c> symbols had state.</summary>
     public long SymbolsRefused => Interlocked.Read(ref _symbolsRefused);
 
+    /// <summary>Ticks still queued when their partition was revoked or lost, discarded unprocessed (the next owner consumes them).</summary>
+    public long RevokedDiscarded => Interlocked.Read(ref _revokedDiscarded);
+
     /// <summary>Symbols re-warmed from their history when first seen after a (re)start.</summary>
     public long Rewarmed => Interlocked.Read(ref _rewarmed);
 
@@ -41,6 +44,7 @@ public sealed partial class PipelineCounters
     internal void AddLate(long n) => Interlocked.Add(ref _late, n);
     internal void AddForecasts(long n) => Interlocked.Add(ref _forecasts, n);
     internal void AddPoints(long n) => Interlocked.Add(ref _points, n);
+    internal void AddRevokedDiscarded(long n) => Interlocked.Add(ref _revokedDiscarded, n);
     internal void AddFutureTick() => Interlocked.Increment(ref _futureTicks);
     internal long AddSymbolRefused() => Interlocked.Increment(ref _symbolsRefused);
     internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);

@@ -37,4 +37,21 @@ public class OffsetTrackerTests
         Assert.Empty(tracker.Complete([new SourcePosition(3, 7)]));
         Assert.Equal(0, tracker.InFlight);
     }
+
+    [Fact]
+    public void An_acknowledgement_from_before_a_revocation_says_nothing_of_the_same_offsets_consumed_again()
+    {
+        var tracker = new OffsetTracker();
+        // Epoch 0: offsets 10 and 11 handed out, then the partition is revoked before they are done.
+        tracker.Track(new SourcePosition(2, 10, Epoch: 0));
+        tracker.Track(new SourcePosition(2, 11, Epoch: 0));
+        tracker.Forget([2]);
+        // It comes back (epoch 1) and the same offsets are consumed again.
+        tracker.Track(new SourcePosition(2, 10, Epoch: 1));
+        tracker.Track(new SourcePosition(2, 11, Epoch: 1));
+        // The old ownership's late acknowledgement must not move the offset past unfinished work.
+        Assert.Empty(tracker.Complete([new SourcePosition(2, 10, Epoch: 0), new SourcePosition(2, 11, Epoch: 0)]));
+        Assert.Equal(2, tracker.InFlight);
+        Assert.Equal([new SourcePosition(2, 12)], tracker.Complete([new SourcePosition(2, 10, Epoch: 1), new SourcePosition(2, 11, Epoch: 1)]));
+    }
 }
