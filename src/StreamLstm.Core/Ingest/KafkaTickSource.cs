@@ -56,6 +56,9 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             ["fetch.wait.max.ms"] = "10",
             ["fetch.queue.backoff.ms"] = "10",
+            // Incremental rebalancing: partitions that stay with this worker keep their state and keep being forecast
+            // while others move (eager assignment revokes every partition of every member at each rebalance).
+            ["partition.assignment.strategy"] = "cooperative-sticky",
             // Consumer lag per partition comes from librdkafka's statistics.
             ["statistics.interval.ms"] = StatisticsIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };

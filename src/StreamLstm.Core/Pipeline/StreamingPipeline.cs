@@ -185,6 +185,9 @@ public sealed partial class StreamingPipeline
                 else discarded++;
             }
             if (discarded > 0) Counters.AddRevokedDiscarded(discarded);
+            // The consume thread notes a revocation before it queues any tick consumed after it: what it dropped is
+            // forgotten before those ticks are forecast, never after (they would run on the old state).
+            while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
             if (n == 0) continue;
             var batch = new PointBatch();
             long historyFailures = Counters.HistoryFailures;

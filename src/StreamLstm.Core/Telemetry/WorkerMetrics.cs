@@ -34,6 +34,7 @@ public sealed class WorkerMetrics
         Counter(meter, "streamlstm.dead_letters", "{message}", "Messages written to the dead-letter topic", () => counters.DeadLettered);
         Counter(meter, "streamlstm.points.written", "{point}", "Points InfluxDB (or the line file) accepted", () => counters.PointsWritten);
         Counter(meter, "streamlstm.points.rejected", "{point}", "Points InfluxDB refused for good", () => counters.PointsRejected);
+        Counter(meter, "streamlstm.ticks.discarded", "{tick}", "Ticks still queued when their partition was revoked or lost: left to the next owner", () => counters.RevokedDiscarded);
         Counter(meter, "streamlstm.influx.write.retries", "{request}", "InfluxDB write attempts that failed and were retried", () => counters.WriteFailures);
         meter.CreateObservableCounter("streamlstm.forecasts", () => WithModels(counters), "{point}", "Forecast points per model tag (a version, or naive)");
         meter.CreateObservableCounter("streamlstm.rebalances", () => Labelled(counters.Rebalances, "kind", RebalanceKinds), "{event}", "Partitions assigned, revoked or lost");

@@ -295,4 +295,44 @@ public sealed class StreamingWorkerTests(KafkaFixture kafka, InfluxFixture influ
         Assert.True(first.Ticks > 0 && second.Ticks > 0, $"first {first.Ticks}, second {second.Ticks}: both should own partitions");
         Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
     }
+
+    [Fact]
+    public async Task A_worker_joining_the_group_takes_partitions_from_a_running_one_whose_kept_partitions_keep_forecasting_without_a_warm_up_gap()
+    {
+        var topic = kafka.CreateTopicName("ticks");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var symbols = Enumerable.Range(0, 24).Select(i => $"K{i}").ToArray();
+        var ticks = WorkerHarness.Ticks(symbols, 40);
+        var before = ticks.Take(ticks.Count / 2).ToList();
+        var after = ticks.Skip(before.Count).ToList();
+
+        using var stop = new CancellationTokenSource();
+        var first = new PipelineCounters();
+        var (workerA, runningFirst) = harness.Start(stop.Token, first);
+        await WorkerHarness.PublishAsync(kafka, topic, before);
+        await WaitAsync(() => first.Ticks >= before.Count, "the first half through the first worker", () => $"ticks {first.Ticks}");
+        Assert.Equal(KafkaFixture.Partitions, workerA.Assignment.Count);
+
+        var second = new PipelineCounters();
+        var (workerB, runningSecond) = harness.Start(stop.Token, second);
+        await WaitAsync(() => workerB.Assignment.Count > 0 && workerA.Assignment.Count + workerB.Assignment.Count == KafkaFixture.Partitions,
+            "the partitions split between the two workers", () => $"first [{string.Join(",", workerA.Assignment)}], second [{string.Join(",", workerB.Assignment)}]");
+        // Incremental rebalancing: the first worker gave up only what moved, never all its partitions at once.
+        Assert.Equal(0, first.Rebalances.GetValueOrDefault("lost"));
+        long ticksAtJoin = first.Ticks, forecastsAtJoin = first.Forecasts;
+
+        await WorkerHarness.PublishAsync(kafka, topic, after);
+        await WaitAsync(() => first.Ticks + second.Ticks >= ticks.Count, "every tick processed",
+            () => $"first {first.Ticks}, second {second.Ticks} of {ticks.Count}");
+        stop.Cancel();
+        await Task.WhenAll(runningFirst, runningSecond);
+
+        // Every tick the first worker took after the join belongs to a partition it kept, whose symbols kept their state:
+        // each one was forecast, with no warm-up (an eager rebalance would have dropped them all and re-warmed 5 ticks each).
+        long keptTicks = first.Ticks - ticksAtJoin;
+        Assert.True(keptTicks > 0, "the first worker kept some partitions");
+        Assert.Equal(keptTicks, first.Forecasts - forecastsAtJoin);
+        Assert.Equal(ticks.Count, await CountAsync(bucket, "price"));
+    }
 }
