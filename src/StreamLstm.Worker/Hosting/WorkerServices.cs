@@ -33,9 +33,7 @@ public static class WorkerServices
         foreach (var (section, type) in OptionsTypes)
             BindMethod.MakeGenericMethod(type).Invoke(null, [builder.Services, section]);
         builder.Services.AddSingleton<PipelineCounters>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        AddTelemetry(builder, serveHttp);
-        AddHealth(builder.Services);
+        builder.AddOperations(serveHttp, history: true);
         builder.Services.AddSingleton(ForecastingOptionsFrom);
         builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<ForecastingOptions>().ModelDirectory));
         builder.Services.AddSingleton(sp => ForecastingService.CreateHistory(sp.GetRequiredService<ForecastingOptions>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -87,6 +85,19 @@ public static class WorkerServices
     }
 
     /// <summary>
+    /// Metrics and health over a <see cref="PipelineCounters"/> and the <c>Kafka</c> and <c>Influx</c> options the
+    /// container has: what <see cref="MapStreamLstmEndpoints"/> serves. <c>demo</c> uses it on its own pipeline too
+    /// (without the history check: it keeps no history).
+    /// </summary>
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder, bool serveHttp, bool history)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        AddTelemetry(builder, serveHttp);
+        AddHealth(builder.Services, history);
+        return builder;
+    }
+
+    /// <summary>
     /// The worker's meter, exported by the OpenTelemetry SDK: for Prometheus on the HTTP endpoint, and over OTLP when
     /// the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
     /// </summary>
@@ -108,7 +119,7 @@ public static class WorkerServices
     }
 
     /// <summary>Liveness and readiness checks, re-evaluated every few seconds for the <c>streamlstm_ready</c> gauge and the systemd watchdog.</summary>
-    private static void AddHealth(IServiceCollection services)
+    private static void AddHealth(IServiceCollection services, bool history)
     {
         services.AddSingleton<InfluxProbe>();
         services.AddHostedService(sp => sp.GetRequiredService<InfluxProbe>());
@@ -118,12 +129,12 @@ public static class WorkerServices
         services.AddSingleton<InfluxHealthCheck>();
         services.AddSingleton<ModelHealthCheck>();
         services.AddSingleton<HistoryHealthCheck>();
-        services.AddHealthChecks()
+        var checks = services.AddHealthChecks()
             .AddCheck<ForecastLoopHealthCheck>("forecast_loop", tags: [ReadinessPublisher.LiveTag])
             .AddCheck<KafkaHealthCheck>("kafka", tags: [ReadinessPublisher.ReadyTag])
             .AddCheck<InfluxHealthCheck>("influxdb", tags: [ReadinessPublisher.ReadyTag])
-            .AddCheck<ModelHealthCheck>("model", tags: [ReadinessPublisher.ReadyTag])
-            .AddCheck<HistoryHealthCheck>("history", tags: [ReadinessPublisher.ReadyTag]);
+            .AddCheck<ModelHealthCheck>("model", tags: [ReadinessPublisher.ReadyTag]);
+        if (history) checks.AddCheck<HistoryHealthCheck>("history", tags: [ReadinessPublisher.ReadyTag]);
         services.Configure<HealthCheckPublisherOptions>(o =>
         {
             o.Delay = TimeSpan.FromSeconds(1);

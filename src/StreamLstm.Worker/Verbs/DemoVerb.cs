@@ -1,4 +1,9 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StreamLstm.Worker.Hosting;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StreamLstm.Evaluation;
@@ -65,6 +70,7 @@ public static class DemoVerb
         if (string.IsNullOrWhiteSpace(influx.Url) && File.Exists(linePath)) File.Delete(linePath);
         var sink = PointSinks.For(influx, linePath, counters, loggers.CreateLogger<InfluxPointSink>());
         var pipeline = new StreamingPipeline(kafka, model, serving, sink, loggers.CreateLogger<StreamingPipeline>(), counters) { Ticks = tickRules };
+        using var endpoint = Endpoint(configuration["Http:Url"], counters, kafka, influx);
 
         using var stop = new CancellationTokenSource();
         var deadline = seconds is { } limit ? TimeSpan.FromSeconds(limit - 3) : (TimeSpan?)null;
@@ -87,6 +93,39 @@ public static class DemoVerb
             $"{symbols} symbols, {counters.Forecasts} forecasts, {counters.PointsWritten} points to {destination}, " +
             $"served rel_mae {Format(pipeline.LiveScore?.RelMae)} coverage80 {pipeline.LiveScore?.Coverage80:F3} (h=1, model {model.Id})");
         return 0;
+    }
+
+    /// <summary>
+    /// With <c>Http:Url</c> given (and only then: a demo should not take a port unasked), <c>/metrics</c> and
+    /// <c>/health/*</c> of the demo's pipeline, as the worker serves them.
+    /// </summary>
+    private static DemoEndpoint? Endpoint(string? url, PipelineCounters counters, KafkaOptions kafka, InfluxOptions influx)
+    {
+        if (string.IsNullOrWhiteSpace(url)) return null;
+        if (HttpOptions.Problem(url) is { } problem) throw new CliException($"invalid configuration: {problem}");
+        if (HttpOptions.PortProblem(url) is { } taken) throw new CliException(taken);
+        var web = WebApplication.CreateSlimBuilder();
+        web.Logging.ClearProviders();
+        web.WebHost.UseUrls(url);
+        web.Services.AddSingleton(counters);
+        web.Services.AddSingleton(Options.Create(kafka));
+        web.Services.AddSingleton(Options.Create(influx));
+        web.AddOperations(serveHttp: true, history: false);
+        var app = web.Build().MapStreamLstmEndpoints();
+        _ = app.Services.GetRequiredService<WorkerMetrics>();
+        app.StartAsync().GetAwaiter().GetResult();
+        Console.WriteLine($"metrics on {url.TrimEnd('/')}/metrics, health on /health/live and /health/ready");
+        return new DemoEndpoint(app);
+    }
+
+    /// <summary>Stops the endpoint's web application when the demo ends.</summary>
+    private sealed class DemoEndpoint(WebApplication app) : IDisposable
+    {
+        public void Dispose()
+        {
+            app.StopAsync().GetAwaiter().GetResult();
+            ((IDisposable)app).Dispose();
+        }
     }
 
     private static string Format(double? value) => value is { } v ? v.ToString("F4") : "n/a";

@@ -110,6 +110,44 @@ public class VerbTests
     }
 
     [Fact]
+    public async Task Demo_serves_metrics_and_health_when_http_url_is_given()
+    {
+        using var dir = new TempDirectory();
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var url = $"http://127.0.0.1:{port}";
+        var demo = Task.Run(() => Run(["demo", "--seconds", "60", "--out", dir.Path, "--Training:Epochs=2", $"--Http:Url={url}", .. Small]));
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
+        double consumed = 0;
+        bool live = false;
+        // Read the endpoint for as long as the demo runs (it stops serving when it ends).
+        while (!demo.IsCompleted)
+        {
+            try
+            {
+                var metrics = await http.GetStringAsync("/metrics");
+                var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("streamlstm_ticks_consumed_total", StringComparison.Ordinal));
+                if (line is not null) consumed = double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+                live |= (await http.GetAsync("/health/live")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                // Not serving yet (training comes first), or no more.
+            }
+            await Task.WhenAny(demo, Task.Delay(20));
+        }
+        var result = await demo;
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Contains($"metrics on {url}/metrics", result.Out);
+        Assert.True(consumed > 0, "the demo's ticks were counted on /metrics");
+        Assert.True(live);
+    }
+
+    [Fact]
     public void Models_verbs_list_promote_and_roll_back_the_current_version()
     {
         using var dir = new TempDirectory();
