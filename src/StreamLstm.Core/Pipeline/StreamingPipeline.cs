@@ -34,7 +34,6 @@ public sealed partial class StreamingPipeline
     private ModelVersion? _pending;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentQueue<ModelEvent> _events = new();
-    private string _servingModel;
     private string? _preparing;
     private string? _unservable;
 
@@ -46,8 +45,8 @@ public sealed partial class StreamingPipeline
         _serving = serving;
         _sinkFactory = sinkFactory;
         _logger = logger;
-        _servingModel = model.Id;
         Counters = counters ?? new PipelineCounters();
+        Counters.ServingModel = model.Id;
     }
 
     /// <summary>
@@ -79,13 +78,13 @@ public sealed partial class StreamingPipeline
     public DriftMonitor? Drift { get; init; }
 
     /// <summary>The version serving right now.</summary>
-    public string ServingModel => Volatile.Read(ref _servingModel);
+    public string ServingModel => Counters.ServingModel;
 
     /// <summary>Running totals.</summary>
     public PipelineCounters Counters { get; }
 
     /// <summary>Symbols with state right now.</summary>
-    public int Symbols { get; private set; }
+    public int Symbols => Counters.Symbols;
 
     /// <summary>
     /// Called on the forecast loop with each tick's latency in milliseconds, from the consumer handing it over to its
@@ -124,7 +123,6 @@ public sealed partial class StreamingPipeline
         var sink = _sinkFactory(source.Acknowledge);
         var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger);
         LiveScore = processor.LiveScore;
-        Counters.ServingModel = _model.Id;
         Counters.ObserveQueue(() => (double)queue.Reader.Count / _kafka.QueueTicks);
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
@@ -194,7 +192,7 @@ public sealed partial class StreamingPipeline
             processor.Process(buffer.AsSpan(0, n), batch);
             if (Counters.HistoryFailures != historyFailures && (historyFailures == 0 || Counters.HistoryFailures / 1000 != historyFailures / 1000))
                 LogHistoryFailing(_logger, Counters.HistoryFailures, Counters.LastHistoryFailure);
-            Counters.Symbols = Symbols = processor.Symbols;
+            Counters.Symbols = processor.Symbols;
             if (LatencyObserver is not null || Counters.RecordsLatency) ObserveLatency(buffer.AsSpan(0, n));
             await WriteAsync(sink, batch).ConfigureAwait(false);
         }
@@ -268,7 +266,6 @@ public sealed partial class StreamingPipeline
         var previous = processor.CompleteSwap(preparation);
         owned.Add(next);
         if (owned.Remove(previous)) previous.Dispose();
-        Volatile.Write(ref _servingModel, next.Id);
         Counters.ServingModel = next.Id;
         Counters.ModelProblem = null;
         LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
