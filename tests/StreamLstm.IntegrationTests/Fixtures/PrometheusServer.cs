@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -17,19 +16,14 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>The scrape job's name, the one the dashboards and alert rules select (<c>job="streamlstm"</c>).</summary>
     public const string Job = "streamlstm";
 
-    private const int LogLinesKept = 60;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
-    private readonly string _directory;
-    private readonly Queue<string> _log = new();
+    private readonly ServerProcess _process;
     private readonly HttpClient _http;
-    private int _disposed;
 
-    private PrometheusServer(Process process, string directory, Uri url)
+    private PrometheusServer(ServerProcess process, Uri url)
     {
         _process = process;
-        _directory = directory;
         Url = url;
         _http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
     }
@@ -37,23 +31,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
     public Uri Url { get; }
 
     /// <summary>The prometheus executable: <c>$STREAMLSTM_PROMETHEUS</c>, else the first <c>prometheus</c> on PATH, else null.</summary>
-    public static string? FindExecutable()
-    {
-        var configured = Environment.GetEnvironmentVariable(ExecutableVariable);
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return File.Exists(configured)
-                ? configured
-                : throw new InvalidOperationException($"{ExecutableVariable}='{configured}' does not exist.");
-        }
-
-        var name = OperatingSystem.IsWindows() ? "prometheus.exe" : "prometheus";
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin")
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-    }
+    public static string? FindExecutable() => ServerProcess.FindExecutable(ExecutableVariable, "prometheus");
 
     /// <summary>
     /// Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>, path <c>/metrics</c>) with
@@ -67,67 +45,20 @@ internal sealed class PrometheusServer : IAsyncDisposable
             "These tests need a real Prometheus server and prometheus is not on PATH. Install it with " +
             $"'apt-get install -y prometheus' (Debian/Ubuntu; or set {ExecutableVariable} to a prometheus 2.x binary).");
 
-        // The port is free when picked but could be taken before Prometheus binds it: try again with a new one.
-        const int attempts = 3;
-        for (var attempt = 1; ; attempt++)
-        {
-            var server = Launch(executable, target, ruleFiles);
-            try
-            {
-                await server.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
-                return server;
-            }
-            catch (Exception) when (attempt < attempts && server.LogMentions("address already in use"))
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }
+        return await ServerProcess.StartWithRetriesAsync(() => Launch(executable, target, ruleFiles), s => s._process,
+            s => s.WaitUntilReadyAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     private static PrometheusServer Launch(string executable, string target, IReadOnlyList<string> ruleFiles)
     {
-        var directory = Directory.CreateTempSubdirectory("streamlstm-prometheus-").FullName;
+        var directory = ServerProcess.NewDirectory("prometheus");
         var port = FreePort.Pick();
         var configPath = Path.Combine(directory, "prometheus.yml");
         File.WriteAllText(configPath, Config(target, ruleFiles));
-
-        var start = new ProcessStartInfo(executable)
-        {
-            ArgumentList =
-            {
-                $"--config.file={configPath}", $"--web.listen-address=127.0.0.1:{port}",
-                $"--storage.tsdb.path={Path.Combine(directory, "data")}",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var server = new PrometheusServer(process, directory, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, e) => server.Remember(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Remember(e.Data);
-        try
-        {
-            process.Start();
-        }
-        catch (Exception e)
-        {
-            server._http.Dispose();
-            TryDeleteDirectory(directory);
-            throw new InvalidOperationException($"Could not start '{executable}': {e.Message}", e);
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        // A test run that ends without disposing the server must not leave Prometheus running.
-        AppDomain.CurrentDomain.ProcessExit += server.OnProcessExit;
-        return server;
+        var process = ServerProcess.Start("prometheus", executable,
+            [$"--config.file={configPath}", $"--web.listen-address=127.0.0.1:{port}", $"--storage.tsdb.path={Path.Combine(directory, "data")}"],
+            directory);
+        return new PrometheusServer(process, new Uri($"http://127.0.0.1:{port}"));
     }
 
     // JSON is YAML: paths and the target are written as JSON strings, so no character in them needs YAML quoting.
@@ -144,11 +75,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
               - targets: [{{JsonSerializer.Serialize(target)}}]
         """;
 
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var exited = _process.WaitForExitAsync(stop.Token);
-        var ready = Poll.UntilAsync(
+    private Task WaitUntilReadyAsync(CancellationToken cancellationToken) =>
+        // A process that dies while starting (a bad rule file, a port taken) is reported at once, with its output.
+        _process.WaitUntilReadyAsync(
             async ct =>
             {
                 using var response = await _http.GetAsync("/-/ready", ct).ConfigureAwait(false);
@@ -156,21 +85,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
             },
             StartTimeout,
             $"prometheus answering /-/ready on {Url}",
-            RecentLog,
-            stop.Token);
-
-        // A process that dies while starting (a bad rule file, a port taken) is reported at once, with its output.
-        var first = await Task.WhenAny(ready, exited).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        if (first == exited && exited.IsCompletedSuccessfully)
-        {
-            await Task.WhenAny(ready).ConfigureAwait(false);
-            throw new InvalidOperationException($"prometheus exited with code {_process.ExitCode} while starting.\n{RecentLog()}");
-        }
-
-        await Task.WhenAny(exited).ConfigureAwait(false);
-        await ready.ConfigureAwait(false);
-    }
+            cancellationToken);
 
     /// <summary>
     /// Evaluates <paramref name="promql"/> as an instant query (<c>/api/v1/query</c>) now, or at <paramref name="time"/>.
@@ -246,99 +161,12 @@ internal sealed class PrometheusServer : IAsyncDisposable
         throw new InvalidOperationException($"{what} failed ({(int)response.StatusCode}, {type}): {error}");
     }
 
-    public string RecentLog()
-    {
-        lock (_log)
-        {
-            return _log.Count == 0 ? "(prometheus wrote nothing)" : "prometheus's last output:\n" + string.Join('\n', _log);
-        }
-    }
-
-    private bool LogMentions(string text)
-    {
-        lock (_log)
-        {
-            return _log.Any(line => line.Contains(text, StringComparison.OrdinalIgnoreCase));
-        }
-    }
-
-    private void Remember(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.Enqueue(line);
-            while (_log.Count > LogLinesKept)
-            {
-                _log.Dequeue();
-            }
-        }
-    }
-
-    private void OnProcessExit(object? sender, EventArgs e) => Kill();
-
-    private void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
+    public string RecentLog() => _process.RecentLog();
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-        Kill();
-        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-        {
-            try
-            {
-                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Killed but not reaped in time; the directory may still be busy, which is tolerated below.
-            }
-            catch (InvalidOperationException)
-            {
-                // Never started.
-            }
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
-        TryDeleteDirectory(_directory);
-    }
-
-    private static void TryDeleteDirectory(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory must not fail the test run.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     public override string ToString() => $"prometheus at {Url}";
