@@ -30,4 +30,25 @@ public sealed class FeatureWindow(int capacity)
         int slot = (_next - _count + age + capacity) % capacity;
         return _rows.AsSpan(slot * SymbolFeatures.Count, SymbolFeatures.Count);
     }
+
+    /// <summary>Writes the rows held, oldest first, for a state checkpoint.</summary>
+    internal void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_count);
+        for (int age = 0; age < _count; age++)
+            foreach (var value in Row(age)) writer.Write(value);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote into this empty window (a longer window keeps its newest rows).</summary>
+    internal void ReadFrom(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count < 0 || count > 1_000_000) throw new InvalidDataException($"feature window of {count} rows");
+        Span<float> row = stackalloc float[SymbolFeatures.Count];
+        for (int i = 0; i < count; i++)
+        {
+            for (int f = 0; f < row.Length; f++) row[f] = reader.ReadSingle();
+            Add(row);
+        }
+    }
 }

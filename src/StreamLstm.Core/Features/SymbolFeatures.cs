@@ -87,4 +87,30 @@ public sealed class SymbolFeatures
     }
 
     private static double Blend(double old, double value, double alpha) => old + alpha * (value - old);
+
+    /// <summary>Writes every field, exactly, for a state checkpoint.</summary>
+    internal void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_lastPrice);
+        writer.Write(_lastTime.Ticks);
+        writer.Write(_slowVar);
+        writer.Write(_fastVar);
+        writer.Write(_momentum);
+        writer.Write(_timeMean);
+        writer.Write(_timeVar);
+        writer.Write(_returns);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote.</summary>
+    internal void ReadFrom(BinaryReader reader)
+    {
+        _lastPrice = reader.ReadDouble();
+        _lastTime = new DateTime(reader.ReadInt64(), DateTimeKind.Utc);
+        _slowVar = reader.ReadDouble();
+        _fastVar = reader.ReadDouble();
+        _momentum = reader.ReadDouble();
+        _timeMean = reader.ReadDouble();
+        _timeVar = reader.ReadDouble();
+        _returns = reader.ReadInt64();
+    }
 }

@@ -132,4 +132,64 @@ public sealed class ForecastTracker
         }
         _next = (_next + 1) % _horizons;
     }
+
+    /// <summary>
+    /// Writes the forecasts in flight, interval scales and rolling errors, for a state checkpoint (the forecasts resolved
+    /// by the last tick are not kept: they were written with it).
+    /// </summary>
+    internal void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_horizons);
+        writer.Write(_next);
+        for (int slot = 0; slot < _horizons; slot++)
+        {
+            writer.Write(_pending[slot]);
+            writer.Write(_madeAt[slot]);
+        }
+        for (int at = 0; at < _horizons * _horizons; at++)
+        {
+            writer.Write(_modelPoint[at]);
+            writer.Write(_servedPoint[at]);
+            writer.Write(_lower[at]);
+            writer.Write(_upper[at]);
+            writer.Write(_servedBy[at] ?? "");
+        }
+        for (int k = 0; k < _horizons; k++)
+        {
+            writer.Write(_logScale[k]);
+            writer.Write(_modelError[k]);
+            writer.Write(_naiveError[k]);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote; false (the tracker left as it was) when it tracked another number of horizons.</summary>
+    internal bool ReadFrom(BinaryReader reader)
+    {
+        if (reader.ReadInt32() != _horizons) return false;
+        int next = reader.ReadInt32();
+        if ((uint)next >= (uint)_horizons) throw new InvalidDataException($"tracker slot {next} of {_horizons}");
+        _next = next;
+        for (int slot = 0; slot < _horizons; slot++)
+        {
+            _pending[slot] = reader.ReadBoolean();
+            _madeAt[slot] = reader.ReadDouble();
+        }
+        for (int at = 0; at < _horizons * _horizons; at++)
+        {
+            _modelPoint[at] = reader.ReadDouble();
+            _servedPoint[at] = reader.ReadDouble();
+            _lower[at] = reader.ReadDouble();
+            _upper[at] = reader.ReadDouble();
+            var servedBy = reader.ReadString();
+            _servedBy[at] = servedBy.Length == 0 ? null! : servedBy;
+        }
+        for (int k = 0; k < _horizons; k++)
+        {
+            _logScale[k] = reader.ReadDouble();
+            _modelError[k] = reader.ReadDouble();
+            _naiveError[k] = reader.ReadDouble();
+        }
+        Array.Clear(_resolved);
+        return true;
+    }
 }

@@ -21,4 +21,22 @@ public sealed class RecurrentState
         Array.Clear(H);
         Array.Clear(C);
     }
+
+    /// <summary>Writes h and c, for a state checkpoint.</summary>
+    internal void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(H.Length);
+        foreach (var v in H) writer.Write(v);
+        foreach (var v in C) writer.Write(v);
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote; false (nothing read into the state) when its size is another model's.</summary>
+    internal bool ReadFrom(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        if (length != H.Length) return false;
+        for (int i = 0; i < length; i++) H[i] = reader.ReadSingle();
+        for (int i = 0; i < length; i++) C[i] = reader.ReadSingle();
+        return true;
+    }
 }

@@ -41,4 +41,13 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
 
     /// <summary>Marks the state as taken in the current batched step (see the pipeline's rounds).</summary>
     internal long Round { get; set; } = -1;
+
+    /// <summary>
+    /// For a state restored from a checkpoint: the offset in <see cref="Partition"/> through which the checkpoint covers
+    /// the symbol's ticks (they are not applied again); -1 otherwise.
+    /// </summary>
+    public long Through { get; set; } = -1;
+
+    /// <summary>Whether a tick changed the state since it was last checkpointed.</summary>
+    public bool Changed { get; set; }
 }

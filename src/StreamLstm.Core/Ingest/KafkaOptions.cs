@@ -15,6 +15,15 @@ public sealed class KafkaOptions
     /// <summary>Where unusable messages go, with the reason. Default <c>ticks.dlq</c>.</summary>
     public string DeadLetterTopic { get; set; } = "ticks.dlq";
 
+    /// <summary>
+    /// Compacted changelog of the per-symbol serving state (<c>State:*</c>): partition p holds the states of the tick
+    /// topic's partition p, keyed by symbol. Default <c>{Topic}.state</c>.
+    /// </summary>
+    public string? StateTopic { get; set; }
+
+    /// <summary>The state changelog's name: <see cref="StateTopic"/>, or <c>{Topic}.state</c>.</summary>
+    public string StateTopicName => string.IsNullOrWhiteSpace(StateTopic) ? $"{Topic}.state" : StateTopic;
+
     /// <summary>Any librdkafka consumer property (security.protocol, sasl.*, ssl.*, fetch tuning).</summary>
     public Dictionary<string, string> Consumer { get; set; } = [];
 

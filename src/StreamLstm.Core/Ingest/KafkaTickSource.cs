@@ -39,7 +39,7 @@ public sealed partial class KafkaTickSource : IDisposable
     internal static readonly TimeSpan SymbolRefusalLogInterval = TimeSpan.FromMinutes(1);
 
     public KafkaTickSource(KafkaOptions options, ChannelWriter<IngestedTick> output, PipelineCounters counters, ILogger logger,
-        TickAdmission admission, Action<IReadOnlyList<int>>? partitionsDropped = null)
+        TickAdmission admission, Action<IReadOnlyList<int>>? partitionsDropped = null, Action<IReadOnlyList<int>>? partitionsAssigned = null)
     {
         _admission = admission;
         _kafkaLog = new KafkaLog(logger);
@@ -79,11 +79,15 @@ public sealed partial class KafkaTickSource : IDisposable
                 _counters.AssignedPartitions = _assigned.Count;
                 _counters.AddRebalance("assigned");
                 _counters.TopicMissing = false;
+                partitionsAssigned?.Invoke(assigned.Select(p => p.Partition.Value).ToList());
             })
             .SetPartitionsRevokedHandler((_, revoked) =>
             {
                 var partitions = revoked.Select(p => p.Partition.Value).ToList();
                 LogRevoked(_logger, string.Join(",", partitions));
+                // The next owner starts from what is committed now: the offsets of this worker's last durable
+                // checkpoint (or its acknowledged points), not those of the last auto-commit.
+                CommitStored();
                 Drop(partitions, "revoked");
             })
             .SetPartitionsLostHandler((_, lost) =>
@@ -140,14 +144,13 @@ public sealed partial class KafkaTickSource : IDisposable
     /// Whether <paramref name="position"/> was consumed in the partition's current ownership: false for ticks still
     /// queued when their partition was revoked or lost (they are discarded; the next owner consumes them again).
     /// </summary>
-    public bool IsCurrent(SourcePosition position)
+    public bool IsCurrent(SourcePosition position) => EpochOf(position.Partition) == position.Epoch;
+
+    private int EpochOf(int partition)
     {
         var epochs = Volatile.Read(ref _epochs);
-        int current = position.Partition < epochs.Length ? Volatile.Read(ref epochs[position.Partition]) : 0;
-        return current == position.Epoch;
+        return partition < epochs.Length ? Volatile.Read(ref epochs[partition]) : 0;
     }
-
-    private int EpochOf(int partition) => partition < _epochs.Length ? _epochs[partition] : 0;
 
     private void NextEpoch(int partition)
     {
@@ -167,20 +170,42 @@ public sealed partial class KafkaTickSource : IDisposable
     public Task RunAsync(CancellationToken stopping) =>
         Task.Factory.StartNew(() => ConsumeLoop(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>Marks positions done (their points were accepted) and stores the offsets that advanced.</summary>
+    /// <summary>
+    /// Whether offsets are stored (for the next commit) as soon as messages are done. False while state checkpoints
+    /// are on: then an offset is stored only once a checkpoint covering the ticks before it is in the changelog
+    /// (<see cref="StoreCheckpointed"/>), so the committed offsets never run ahead of the state. Default true.
+    /// </summary>
+    public bool StoreWhenDone { get; init; } = true;
+
+    /// <summary>Marks positions done (their points were accepted) and, unless checkpoints decide, stores the offsets that advanced.</summary>
     public void Acknowledge(IReadOnlyList<SourcePosition> positions)
     {
         foreach (var next in _tracker.Complete(positions))
+            if (StoreWhenDone) Store(next.Partition, next.Offset);
+    }
+
+    /// <summary>One past the longest done prefix of <paramref name="partition"/> consumed in ownership <paramref name="epoch"/> (-1: none).</summary>
+    public long DoneBefore(int partition, int epoch) => _tracker.DoneBefore(partition, epoch);
+
+    /// <summary>
+    /// A checkpoint covering <paramref name="partition"/>'s ticks before <paramref name="next"/>, consumed in ownership
+    /// <paramref name="epoch"/>, is in the changelog: stores that offset for the next commit, unless the partition moved since.
+    /// </summary>
+    public void StoreCheckpointed(int partition, int epoch, long next)
+    {
+        if (EpochOf(partition) == epoch) Store(partition, next);
+    }
+
+    private void Store(int partition, long next)
+    {
+        try
         {
-            try
-            {
-                _consumer.StoreOffset(new TopicPartitionOffset(_options.Topic, next.Partition, next.Offset));
-            }
-            catch (KafkaException ex)
-            {
-                // The partition was revoked meanwhile: its next owner resumes from the last stored offset.
-                LogStoreFailed(_logger, next.Partition, next.Offset, ex.Error.Reason);
-            }
+            _consumer.StoreOffset(new TopicPartitionOffset(_options.Topic, partition, next));
+        }
+        catch (KafkaException ex)
+        {
+            // The partition was revoked meanwhile: its next owner resumes from the last stored offset.
+            LogStoreFailed(_logger, partition, next, ex.Error.Reason);
         }
     }
 
@@ -212,20 +237,25 @@ public sealed partial class KafkaTickSource : IDisposable
     /// </summary>
     public void CommitAndClose()
     {
+        CommitStored();
+        try
+        {
+            _consumer.Close();
+        }
+        catch (KafkaException ex)
+        {
+            _kafkaLog.Error(ex.Error);
+        }
+    }
+
+    private void CommitStored()
+    {
         try
         {
             _consumer.Commit();
         }
         catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
         {
-        }
-        catch (KafkaException ex)
-        {
-            _kafkaLog.Error(ex.Error);
-        }
-        try
-        {
-            _consumer.Close();
         }
         catch (KafkaException ex)
         {

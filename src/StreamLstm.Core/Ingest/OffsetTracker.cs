@@ -44,10 +44,22 @@ public sealed class OffsetTracker
                 long next = -1;
                 while (p.Pending.Count > 0 && p.Done.Remove(p.Pending.Peek()))
                     next = p.Pending.Dequeue() + 1;
-                if (next >= 0) advanced.Add(new SourcePosition(partition, next));
+                if (next < 0) continue;
+                p.Next = next;
+                advanced.Add(new SourcePosition(partition, next));
             }
         }
         return advanced;
+    }
+
+    /// <summary>
+    /// One past the longest done prefix of <paramref name="partition"/> in ownership <paramref name="epoch"/>: every
+    /// message before it is done. -1 when none is, or the partition is not tracked in that ownership.
+    /// </summary>
+    public long DoneBefore(int partition, int epoch)
+    {
+        lock (_gate)
+            return _partitions.TryGetValue(partition, out var p) && p.Epoch == epoch ? p.Next : -1;
     }
 
     /// <summary>Forgets partitions (revoked or lost): their unfinished messages are left to the next owner.</summary>
@@ -74,5 +86,6 @@ public sealed class OffsetTracker
 
         public Queue<long> Pending { get; } = new();
         public HashSet<long> Done { get; } = [];
+        public long Next { get; set; } = -1;
     }
 }

@@ -2,6 +2,7 @@ using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
+using StreamLstm.State;
 using StreamLstm.Ticks;
 
 namespace StreamLstm.Pipeline;
@@ -41,6 +42,9 @@ public sealed record ForecastingOptions
 
     /// <summary>Where ticks are accumulated (<c>History:*</c>).</summary>
     public HistorySettings History { get; init; } = new();
+
+    /// <summary>State checkpoints to the changelog, restored on assignment (<c>State:*</c>).</summary>
+    public StateSettings State { get; init; } = new();
 
     /// <summary>What counts as a usable tick beyond its format: clock skew, late-tick warnings (<c>Ticks:*</c>).</summary>
     public TickSettings Ticks { get; init; } = new();

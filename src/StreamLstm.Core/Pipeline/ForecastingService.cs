@@ -46,6 +46,7 @@ public sealed partial class ForecastingService : IDisposable
         options.Learning.Validate();
         options.History.Validate();
         options.Ticks.Validate();
+        options.State.Validate();
         _options = options;
         _logger = loggers.CreateLogger<ForecastingService>();
         _model = LoadServingModel(store);
@@ -58,6 +59,7 @@ public sealed partial class ForecastingService : IDisposable
             History = _history,
             RewarmTicks = options.History.RewarmTicks,
             Ticks = options.Ticks,
+            State = options.State,
             Drift = drift,
             LatencyObserver = latencyObserver,
         };

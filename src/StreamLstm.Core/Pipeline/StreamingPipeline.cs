@@ -6,7 +6,9 @@ using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
+using StreamLstm.State;
 using StreamLstm.Telemetry;
+using Confluent.Kafka;
 
 namespace StreamLstm.Pipeline;
 
@@ -29,7 +31,9 @@ public sealed partial class StreamingPipeline
     private readonly ServingSettings _serving;
     private readonly Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> _sinkFactory;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<IReadOnlyList<int>> _dropped = new();
+    // Partition changes from the consume thread (revoked, lost, assigned with restored state), applied in order by the
+    // forecast loop before it processes any tick consumed after them.
+    private readonly ConcurrentQueue<Action<TickProcessor>> _partitionChanges = new();
     private KafkaTickSource? _source;
     private ModelVersion? _pending;
     private readonly SemaphoreSlim _wake = new(0);
@@ -70,6 +74,15 @@ public sealed partial class StreamingPipeline
 
     /// <summary>What ticks are refused besides their format (clock skew) and when late runs are reported. Default: the defaults.</summary>
     public StreamLstm.Ticks.TickSettings Ticks { get; init; } = new();
+
+    /// <summary>
+    /// State checkpoints to the changelog (<c>Kafka:StateTopic</c>), restored on assignment; null or not enabled: none,
+    /// symbols are re-warmed from the history after a restart instead. Default: none.
+    /// </summary>
+    public StateSettings? State { get; init; }
+
+    /// <summary>How long a partition's state may take to be read back from the changelog on assignment. Default 60 s.</summary>
+    public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The wall clock ticks are checked against (tests). Default: the system clock.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
@@ -117,11 +130,18 @@ public sealed partial class StreamingPipeline
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger,
-            new TickAdmission(Ticks, _serving.MaxSymbols, Clock), _dropped.Enqueue);
+        bool checkpoints = State is { Enabled: true };
+        using var changelog = checkpoints ? new StateChangelog(_kafka, _logger) : null;
+        using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, new TickAdmission(Ticks, _serving.MaxSymbols, Clock),
+            partitions => _partitionChanges.Enqueue(processor => processor.Forget(partitions)),
+            changelog is null ? null : partitions => ReadState(changelog, partitions))
+        {
+            StoreWhenDone = !checkpoints,
+        };
         _source = source;
         var sink = _sinkFactory(source.Acknowledge);
         var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger);
+        var checkpointer = changelog is null ? null : new Checkpointer(State!, changelog, source, Counters, _logger, () => _wake.Release());
         LiveScore = processor.LiveScore;
         Counters.ObserveQueue(() => (double)queue.Reader.Count / _kafka.QueueTicks);
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
@@ -137,7 +157,8 @@ public sealed partial class StreamingPipeline
         System.Diagnostics.Stopwatch? swapClock = null;
         while (true)
         {
-            while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
+            ApplyPartitionChanges(processor);
+            checkpointer?.Step(processor);
             // A new model is re-warmed on the thread pool while this loop keeps forecasting with the current one; it
             // takes over between two micro-batches once its replay is done (one swap at a time).
             if (swapping is null && Volatile.Read(ref _pending) is { } waiting)
@@ -164,11 +185,11 @@ public sealed partial class StreamingPipeline
             {
                 Counters.EnterLoopState(ForecastLoopState.Waiting);
                 woken ??= _wake.WaitAsync();
-                if (await Task.WhenAny(readable, woken).ConfigureAwait(false) == woken)
-                {
-                    woken = null;
-                    continue;
-                }
+                // A checkpoint is due, or waits for its ticks' acknowledgements, while the stream is quiet.
+                var due = checkpointer?.Wait is { } wait ? Task.Delay(wait) : null;
+                var first = await (due is null ? Task.WhenAny(readable, woken) : Task.WhenAny(readable, woken, due)).ConfigureAwait(false);
+                if (first == woken) woken = null;
+                if (first != readable) continue;
             }
             if (!await readable.ConfigureAwait(false)) break;
             readable = null;
@@ -185,7 +206,7 @@ public sealed partial class StreamingPipeline
             if (discarded > 0) Counters.AddRevokedDiscarded(discarded);
             // The consume thread notes a revocation before it queues any tick consumed after it: what it dropped is
             // forgotten before those ticks are forecast, never after (they would run on the old state).
-            while (_dropped.TryDequeue(out var partitions)) processor.Forget(partitions);
+            ApplyPartitionChanges(processor);
             if (n == 0) continue;
             var batch = new PointBatch();
             long historyFailures = Counters.HistoryFailures;
@@ -195,6 +216,7 @@ public sealed partial class StreamingPipeline
             Counters.Symbols = processor.Symbols;
             if (LatencyObserver is not null || Counters.RecordsLatency) ObserveLatency(buffer.AsSpan(0, n));
             await WriteAsync(sink, batch).ConfigureAwait(false);
+            checkpointer?.Processed();
         }
         Counters.EnterLoopState(ForecastLoopState.Stopped);
         await consuming.ConfigureAwait(false);
@@ -210,10 +232,50 @@ public sealed partial class StreamingPipeline
 
         using var timeout = new CancellationTokenSource(shutdownTimeout ?? TimeSpan.FromSeconds(30));
         await sink.CompleteAsync(timeout.Token).ConfigureAwait(false);
+        ApplyPartitionChanges(processor);
+        checkpointer?.Complete(processor, TimeSpan.FromSeconds(10));
         source.CommitAndClose();
         _source = null;
         foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
+    }
+
+    private void ApplyPartitionChanges(TickProcessor processor)
+    {
+        while (_partitionChanges.TryDequeue(out var change)) change(processor);
+    }
+
+    /// <summary>
+    /// On the consume thread, in the assignment handler, before any tick of the new partitions is consumed: reads their
+    /// states back from the changelog, for the forecast loop to restore before their first tick. A changelog that cannot
+    /// be read costs exactness, never the stream: the symbols are re-warmed from the history.
+    /// </summary>
+    private void ReadState(StateChangelog changelog, IReadOnlyList<int> partitions)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Dictionary<int, List<KeyValuePair<string, byte[]>>> records;
+        try
+        {
+            changelog.EnsureTopic(TimeSpan.FromSeconds(10));
+            records = changelog.Read(partitions, RestoreTimeout);
+        }
+        catch (Exception ex) when (ex is KafkaException or TimeoutException or InvalidOperationException)
+        {
+            LogStateUnreadable(_logger, string.Join(",", partitions), changelog.Topic, ex.Message);
+            return;
+        }
+        double read = clock.Elapsed.TotalMilliseconds;
+        _partitionChanges.Enqueue(processor =>
+        {
+            foreach (var (partition, list) in records)
+            {
+                if (list.Count == 0) continue;
+                var outcome = processor.Restore(partition, list);
+                Counters.AddRestored(outcome.Restored, outcome.Refused.Count);
+                LogRestored(_logger, partition, outcome.Restored, changelog.Topic, read);
+                foreach (var (symbol, problem) in outcome.Refused.Take(3)) LogRestoreRefused(_logger, symbol, partition, problem, outcome.Refused.Count);
+            }
+        });
     }
 
     /// <summary>Hands a batch to the sink; a full sink queue makes this wait (backpressure, which liveness allows for).</summary>
@@ -313,6 +375,15 @@ public sealed partial class StreamingPipeline
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The state of partitions {Partitions} cannot be read from {Topic} ({Reason}); their symbols are re-warmed from the tick history instead (forecasts may differ slightly from an uninterrupted run's)")]
+    private static partial void LogStateUnreadable(ILogger logger, string partitions, string topic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partition {Partition}: {Symbols} symbols restored from {Topic} (read in {Milliseconds:F0} ms)")]
+    private static partial void LogRestored(ILogger logger, int partition, int symbols, string topic, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Symbol {Symbol} of partition {Partition} is re-warmed from the tick history instead of restored: its checkpoint cannot be used ({Problem}; {Count} such symbols in the partition)")]
+    private static partial void LogRestoreRefused(ILogger logger, string symbol, int partition, string problem, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The tick history cannot be written ({Failures} failures so far, last: {Reason}); forecasting goes on, retraining and re-warming miss what was not kept")]
     private static partial void LogHistoryFailing(ILogger logger, long failures, string? reason);

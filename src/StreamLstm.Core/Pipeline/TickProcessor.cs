@@ -43,6 +43,10 @@ public sealed partial class TickProcessor
     private readonly int _rewarmTicks;
     private readonly int _lateWarning;
     private readonly ILogger _logger;
+    // Per partition, the newest offset processed and the ownership (epoch) it was consumed in: what a checkpoint covers.
+    private readonly Dictionary<int, (long Offset, int Epoch)> _processed = [];
+    // Partitions whose symbols were restored from checkpoints and whose history is not open yet.
+    private readonly HashSet<int> _historyToOpen = [];
 
     /// <param name="model">The model serving first.</param>
     /// <param name="serving">Online calibration and skill gate settings.</param>
@@ -139,11 +143,15 @@ public sealed partial class TickProcessor
         foreach (var entry in preparation.Entries)
         {
             if (!_symbols.TryGetValue(entry.Symbol, out var state)) continue;
+            state.Changed = true;
             state.Recurrent = entry.Scratch.Recurrent;
             if (state.Tracker.Horizons != model.Settings.Horizons) state.Tracker = new ForecastTracker(model.Settings.Horizons, _serving, LiveScore);
             state.Tracker.AdoptSkill(entry.Scratch.Tracker);
         }
-        preparation.Forecaster.Rewarm(_symbols.Values.Where(s => !replayed.Contains(s.Symbol)).ToList(), _serving, LiveScore);
+        var rewarmed = _symbols.Values.Where(s => !replayed.Contains(s.Symbol)).ToList();
+        preparation.Forecaster.Rewarm(rewarmed, _serving, LiveScore);
+        // Every state now belongs to the new model: the next checkpoint takes them all.
+        foreach (var state in rewarmed) state.Changed = true;
         _drift?.Reset();
         var previous = _model;
         _model = model;
@@ -156,6 +164,13 @@ public sealed partial class TickProcessor
     {
         foreach (var (symbol, state) in _symbols.ToList())
             if (partitions.Contains(state.Partition)) _symbols.Remove(symbol);
+        foreach (var partition in partitions)
+        {
+            _processed.Remove(partition);
+            _historyToOpen.Remove(partition);
+            _checkpointed.Remove(partition);
+            _checkpointAll.Remove(partition);
+        }
         if (_history is null) return;
         foreach (var partition in partitions) _history.Close(partition);
     }
@@ -163,7 +178,7 @@ public sealed partial class TickProcessor
     /// <summary>Processes <paramref name="ticks"/> in order, appending points and positions to <paramref name="batch"/>.</summary>
     public void Process(ReadOnlySpan<IngestedTick> ticks, PointBatch batch)
     {
-        int points = 0, forecasts = 0, late = 0;
+        int points = 0, forecasts = 0, late = 0, covered = 0;
         ResolveStates(ticks);
         _round++;
         for (int t = 0; t < ticks.Length; t++)
@@ -173,6 +188,17 @@ public sealed partial class TickProcessor
             var state = _batchStates[t];
             batch.Positions.Add(ingested.Position);
             state.Partition = ingested.Position.Partition;
+            _processed[state.Partition] = (ingested.Position.Offset, ingested.Position.Epoch);
+            if (ingested.Position.Offset <= state.Through)
+            {
+                // Already applied to the checkpoint this state was restored from, and its points acknowledged before
+                // the restart: read again only because the partition resumes before it. Kept in the history, which was
+                // rewound to the partition's first offset read.
+                if (_history is not null) KeepInHistory(_history, ingested);
+                covered++;
+                continue;
+            }
+            state.Changed = true;
             if (tick.Timestamp < state.LastTime)
             {
                 late++;
@@ -215,6 +241,7 @@ public sealed partial class TickProcessor
         batch.Points += points;
         _counters.AddTicks(ticks.Length);
         _counters.AddLate(late);
+        if (covered > 0) _counters.AddCheckpointCovered(covered);
         _counters.AddForecasts(forecasts);
         _counters.AddPoints(points);
     }
@@ -233,6 +260,8 @@ public sealed partial class TickProcessor
         for (int t = 0; t < ticks.Length; t++)
         {
             var symbol = ticks[t].Tick.Symbol;
+            if (_historyToOpen.Count > 0 && _history is not null && _historyToOpen.Remove(ticks[t].Position.Partition))
+                OpenHistory(_history, ticks[t].Position);
             if (!_symbols.TryGetValue(symbol, out var state))
             {
                 _symbols[symbol] = state = _history is null
@@ -258,23 +287,30 @@ public sealed partial class TickProcessor
     private SymbolState NewStateFromHistory(in IngestedTick ingested, TickHistory history, ref List<(SymbolState State, IReadOnlyList<Tick> Past)>? warming)
     {
         int partition = ingested.Position.Partition;
-        if (!history.IsOpen(partition))
-        {
-            try
-            {
-                history.Open(partition, fromOffset: ingested.Position.Offset);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _counters.AddHistoryFailure(ex.Message);
-            }
-        }
+        OpenHistory(history, ingested.Position);
         // No running score while re-warming: the replayed forecasts were served before the restart, not now.
         var state = new SymbolState(ingested.Tick.Symbol, _model.Settings, _serving) { Partition = partition };
         var past = history.Recent(state.Symbol, _rewarmTicks);
         if (past.Count == 0) state.Tracker.Score = LiveScore;
         else (warming ??= []).Add((state, past));
         return state;
+    }
+
+    /// <summary>
+    /// Opens the history of <paramref name="first"/>'s partition, unless open, rewound to that first offset read: ticks
+    /// from there on were not acknowledged (or not checkpointed) before the restart and are about to be read again.
+    /// </summary>
+    private void OpenHistory(TickHistory history, SourcePosition first)
+    {
+        if (history.IsOpen(first.Partition)) return;
+        try
+        {
+            history.Open(first.Partition, fromOffset: first.Offset);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _counters.AddHistoryFailure(ex.Message);
+        }
     }
 
     /// <summary>

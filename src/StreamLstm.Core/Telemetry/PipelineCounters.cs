@@ -9,6 +9,7 @@ public sealed partial class PipelineCounters
     private long _futureTicks, _symbolsRefused, _revokedDiscarded;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
     private string? _lastHistoryFailure;
+    private long _checkpointCovered, _checkpoints, _checkpointFailures, _checkpointRecords, _checkpointBytes, _restored, _restoreRefused;
 
     public long Ticks => Interlocked.Read(ref _ticks);
     public long Late => Interlocked.Read(ref _late);
@@ -37,6 +38,27 @@ public sealed partial class PipelineCounters
     /// <summary>Why the last refused history write failed.</summary>
     public string? LastHistoryFailure => Volatile.Read(ref _lastHistoryFailure);
 
+    /// <summary>Ticks read again after a restore that the symbol's checkpoint already covered (not applied again).</summary>
+    public long CheckpointCovered => Interlocked.Read(ref _checkpointCovered);
+
+    /// <summary>State checkpoints written to the changelog.</summary>
+    public long Checkpoints => Interlocked.Read(ref _checkpoints);
+
+    /// <summary>State checkpoints the changelog did not take (the next one carries their symbols again).</summary>
+    public long CheckpointFailures => Interlocked.Read(ref _checkpointFailures);
+
+    /// <summary>Symbol records written by the checkpoints.</summary>
+    public long CheckpointRecords => Interlocked.Read(ref _checkpointRecords);
+
+    /// <summary>Bytes of symbol state written by the checkpoints.</summary>
+    public long CheckpointBytes => Interlocked.Read(ref _checkpointBytes);
+
+    /// <summary>Symbols restored exactly from their checkpoint on assignment.</summary>
+    public long Restored => Interlocked.Read(ref _restored);
+
+    /// <summary>Symbols whose checkpoint record was left out on assignment (unreadable, or another model's): re-warmed instead.</summary>
+    public long RestoreRefused => Interlocked.Read(ref _restoreRefused);
+
     /// <summary><c>model_event</c> points written.</summary>
     public long ModelEvents => Interlocked.Read(ref _modelEvents);
 
@@ -49,6 +71,21 @@ public sealed partial class PipelineCounters
     internal long AddSymbolRefused() => Interlocked.Increment(ref _symbolsRefused);
     internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
+    internal void AddCheckpointCovered(long n) => Interlocked.Add(ref _checkpointCovered, n);
+    internal void AddCheckpointFailure() => Interlocked.Increment(ref _checkpointFailures);
+
+    internal void AddCheckpoint(long records, long bytes)
+    {
+        Interlocked.Increment(ref _checkpoints);
+        Interlocked.Add(ref _checkpointRecords, records);
+        Interlocked.Add(ref _checkpointBytes, bytes);
+    }
+
+    internal void AddRestored(long restored, long refused)
+    {
+        Interlocked.Add(ref _restored, restored);
+        Interlocked.Add(ref _restoreRefused, refused);
+    }
 
     internal void AddHistoryFailure(string reason)
     {

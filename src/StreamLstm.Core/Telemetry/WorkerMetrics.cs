@@ -34,6 +34,12 @@ public sealed class WorkerMetrics
         Counter(meter, "streamlstm.dead_letters", "{message}", "Messages written to the dead-letter topic", () => counters.DeadLettered);
         Counter(meter, "streamlstm.points.written", "{point}", "Points InfluxDB (or the line file) accepted", () => counters.PointsWritten);
         Counter(meter, "streamlstm.points.rejected", "{point}", "Points InfluxDB refused for good", () => counters.PointsRejected);
+        Counter(meter, "streamlstm.state.checkpoints", "{checkpoint}", "Checkpoints of the per-symbol state written to the changelog", () => counters.Checkpoints);
+        Counter(meter, "streamlstm.state.checkpoint.failures", "{checkpoint}", "Checkpoints the changelog did not take (the next one carries their symbols again)", () => counters.CheckpointFailures);
+        Counter(meter, "streamlstm.state.checkpoint.bytes", "By", "Bytes of symbol state written to the changelog", () => counters.CheckpointBytes);
+        Counter(meter, "streamlstm.state.restored", "{symbol}", "Symbols restored exactly from their checkpoint on assignment", () => counters.Restored);
+        Counter(meter, "streamlstm.state.restore.refused", "{symbol}", "Symbols whose checkpoint could not be used on assignment (re-warmed from history instead)", () => counters.RestoreRefused);
+        Counter(meter, "streamlstm.ticks.covered", "{tick}", "Ticks read again after a restore that their checkpoint already covered (not applied again)", () => counters.CheckpointCovered);
         Counter(meter, "streamlstm.ticks.discarded", "{tick}", "Ticks still queued when their partition was revoked or lost: left to the next owner", () => counters.RevokedDiscarded);
         Counter(meter, "streamlstm.influx.write.retries", "{request}", "InfluxDB write attempts that failed and were retried", () => counters.WriteFailures);
         meter.CreateObservableCounter("streamlstm.forecasts", () => WithModels(counters), "{point}", "Forecast points per model tag (a version, or naive)");

@@ -7,6 +7,7 @@ using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
+using StreamLstm.State;
 using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Hosting;
@@ -32,6 +33,7 @@ public static class SettingsCatalog
         ("Kafka", [typeof(KafkaOptions)]),
         ("Influx", [typeof(InfluxOptions)]),
         ("Ticks", [typeof(TickSettings)]),
+        ("State", [typeof(StateSettings)]),
         ("Http", [typeof(HttpOptions)]),
     ];
 

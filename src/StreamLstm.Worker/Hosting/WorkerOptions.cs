@@ -4,6 +4,7 @@ using StreamLstm.Inference;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Sink;
+using StreamLstm.State;
 using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Hosting;
@@ -24,7 +25,8 @@ public sealed class ModelStoreOptions
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>
 public sealed class WorkerOptionsValidator :
     IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>,
-    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>, IValidateOptions<HttpOptions>
+    IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>, IValidateOptions<HttpOptions>,
+    IValidateOptions<StateSettings>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
@@ -73,6 +75,8 @@ public sealed class WorkerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, HistorySettings options) => Check("History", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, TickSettings options) => Check("Ticks", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, StateSettings options) => Check("State", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, HttpOptions options) =>
         HttpOptions.Problem(options.Url) is { } problem ? Fail(problem) : ValidateOptionsResult.Success;

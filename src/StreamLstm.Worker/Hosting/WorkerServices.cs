@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using StreamLstm.State;
 using StreamLstm.Worker.Hosting.Health;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -67,6 +68,7 @@ public static class WorkerServices
             Learning = Value<LearningSettings>(),
             History = Value<HistorySettings>(),
             Ticks = Value<TickSettings>(),
+            State = Value<StateSettings>(),
         };
     }
 

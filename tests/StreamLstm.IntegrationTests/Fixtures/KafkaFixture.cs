@@ -116,6 +116,14 @@ public sealed class KafkaFixture : IAsyncLifetime
         HeartbeatIntervalMs = 1000,
     };
 
+    /// <summary>The offsets group <paramref name="groupId"/> has committed for <paramref name="topic"/>'s partitions, summed (unset ones count 0).</summary>
+    public long Committed(string groupId, string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = groupId }).Build();
+        var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p));
+        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(c => Math.Max(0, c.Offset.Value));
+    }
+
     public string CreateTopicName(string prefix = "it") => $"{prefix}-{Guid.NewGuid():N}";
 
     /// <summary>A new topic with <see cref="Partitions"/> partitions, each with a leader, before this returns.</summary>

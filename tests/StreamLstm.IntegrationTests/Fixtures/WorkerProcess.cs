@@ -48,6 +48,14 @@ internal sealed class WorkerProcess : IDisposable
         if (!_process.HasExited) Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
     }
 
+    /// <summary>SIGKILL: a crash, with no chance to flush, commit or leave the group; returns once the process is gone.</summary>
+    public void Kill()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
     /// <summary>Waits for the process to end; its output is complete afterwards.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

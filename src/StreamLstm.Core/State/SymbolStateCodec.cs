@@ -1,0 +1,99 @@
+using StreamLstm.Inference;
+using StreamLstm.Model;
+
+namespace StreamLstm.State;
+
+/// <summary>
+/// The binary format of one symbol's serving state in the changelog: everything the per-tick path reads for it (its
+/// features and feature window, LSTM state, forecasts in flight, interval calibration and skill gate, last time and
+/// repeat count, late-tick counts), the model version it was advanced with and the offset its checkpoint covers. Doubles
+/// and floats are kept bit for bit, so a restored symbol forecasts exactly as if the worker had never stopped.
+/// Hand-written rather than a serializer library's: the state is a few arrays of numbers, read and written on the
+/// forecast loop, and the format must stay readable across releases (its first byte is the format version).
+/// </summary>
+public static class SymbolStateCodec
+{
+    /// <summary>The format written; records of another version are unreadable (re-warmed from history instead).</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>The state of <paramref name="state"/>, advanced by <paramref name="model"/>, covering its ticks through <paramref name="through"/>.</summary>
+    public static byte[] Encode(SymbolState state, string model, long through)
+    {
+        using var buffer = new MemoryStream(4096);
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(FormatVersion);
+            writer.Write(model);
+            writer.Write(through);
+            writer.Write(state.Partition);
+            writer.Write(state.LastTime?.Ticks ?? -1L);
+            writer.Write(state.Repeat);
+            writer.Write(state.LateTicks);
+            writer.Write(state.LateInARow);
+            state.Features.WriteTo(writer);
+            state.Recurrent.WriteTo(writer);
+            state.Window.WriteTo(writer);
+            state.Tracker.WriteTo(writer);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Reads a record of <paramref name="symbol"/> for a model of <paramref name="settings"/>. False with the reason when
+    /// it cannot be read (another format version, cut short, corrupt) or was written for a model of another shape.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> value, string symbol, ModelSettings settings, ServingSettings serving,
+        out CheckpointedState restored, out string problem)
+    {
+        restored = default;
+        if (value.IsEmpty)
+        {
+            problem = "the record is empty";
+            return false;
+        }
+        if (value[0] != FormatVersion)
+        {
+            problem = $"format version {value[0]}, this build reads {FormatVersion}";
+            return false;
+        }
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(value.ToArray(), writable: false), System.Text.Encoding.UTF8);
+            reader.ReadByte();
+            string model = reader.ReadString();
+            long through = reader.ReadInt64();
+            var state = new SymbolState(symbol, settings, serving) { Partition = reader.ReadInt32() };
+            long lastTime = reader.ReadInt64();
+            state.LastTime = lastTime < 0 ? null : new DateTime(lastTime, DateTimeKind.Utc);
+            state.Repeat = reader.ReadInt32();
+            state.LateTicks = reader.ReadInt64();
+            state.LateInARow = reader.ReadInt32();
+            state.Features.ReadFrom(reader);
+            if (!state.Recurrent.ReadFrom(reader))
+            {
+                problem = $"it was written for model {model}, of another size than {settings.Layers}x{settings.HiddenSize}";
+                return false;
+            }
+            state.Window.ReadFrom(reader);
+            if (!state.Tracker.ReadFrom(reader))
+            {
+                problem = $"it was written for model {model}, with another number of horizons than {settings.Horizons}";
+                return false;
+            }
+            if (reader.BaseStream.Position != reader.BaseStream.Length)
+            {
+                problem = $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes follow the state";
+                return false;
+            }
+            state.Through = through;
+            restored = new CheckpointedState(state, model, through);
+            problem = "";
+            return true;
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or InvalidDataException or IOException or ArgumentException or FormatException)
+        {
+            problem = $"it cannot be read ({ex.Message})";
+            return false;
+        }
+    }
+}

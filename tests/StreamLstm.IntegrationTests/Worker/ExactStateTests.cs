@@ -1,0 +1,135 @@
+using System.Globalization;
+using StreamLstm.IntegrationTests.Fixtures;
+using StreamLstm.Ticks;
+
+namespace StreamLstm.IntegrationTests.Worker;
+
+/// <summary>
+/// Forecasts are a function of the ticks and the model serving, whatever happens to the workers: every point in
+/// InfluxDB after crashes and restarts of <c>streamlstm run</c> (its own process, SIGKILLed) equals the point an
+/// uninterrupted run of the same ticks wrote, every measurement, tag, timestamp and value, none missing, none extra.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private static readonly string[] Measurements = ["price", "forecast", "forecast_error"];
+
+    // A re-warm over 20 ticks cannot reproduce a symbol's state: only the checkpoints can.
+    private static readonly string[] Exactness = ["--History:RewarmTicks=20", "--State:CheckpointInterval=00:00:00.200"];
+
+    [Fact]
+    public async Task A_worker_killed_mid_stream_and_while_influxdb_is_down_then_restarted_leaves_exactly_the_points_of_an_uninterrupted_run()
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("this test SIGKILLs and SIGTERMs the worker; it runs on Linux");
+        var symbols = Enumerable.Range(0, 6).Select(i => $"X{i}").ToArray();
+        var ticks = WorkerHarness.Ticks(symbols, 300, seed: 11);
+        var expected = await UninterruptedAsync(ticks);
+
+        var topic = kafka.CreateTopicName("exact");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var work = Directory.CreateTempSubdirectory("streamlstm-exact-").FullName;
+        int third = ticks.Count / 3;
+
+        // 1. Killed mid-stream, ticks arriving and points being written, after the group committed offsets: the restart
+        // resumes there, not from the start.
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(third / 2));
+        using (var worker = Start(harness, work))
+        {
+            await Poll.UntilAsync(_ => Task.FromResult(kafka.Committed(harness.Kafka.GroupId, topic) > 0), Patience, "offsets committed", () => worker.Output);
+            long before = await influx.CountAsync(bucket, "price");
+            var publishing = WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(third / 2).Take(third - third / 2));
+            await Poll.UntilAsync(async _ => await influx.CountAsync(bucket, "price") > before, Patience, "more points written", () => worker.Output);
+            worker.Kill();
+            await publishing;
+        }
+
+        // 2. Killed while InfluxDB is down and points are queued in the worker.
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(third).Take(third));
+        long written = await influx.CountAsync(bucket, "price");
+        await influx.StopAsync();
+        try
+        {
+            using var worker = Start(harness, work);
+            long failures = influx.WritesFailed;
+            await Poll.UntilAsync(_ => Task.FromResult(worker.Output.Contains("Partitions assigned", StringComparison.Ordinal)), Patience, "partitions assigned", () => worker.Output);
+            // Give it time to consume the second third and queue its points against the outage.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            worker.Kill();
+        }
+        finally
+        {
+            await influx.StartAsync();
+        }
+
+        // 3. Restarted for the rest, then stopped as systemd stops it.
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(2 * third));
+        string output;
+        using (var worker = Start(harness, work))
+        {
+            await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var counts && Measurements.All(m => counts[m] >= expected.Count(p => p.StartsWith(m + " ", StringComparison.Ordinal))),
+                Patience, "every point written", () => worker.Output);
+            worker.Terminate();
+            Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            output = worker.Output;
+        }
+
+        var actual = await PointsAsync(bucket);
+        var missing = expected.Except(actual).ToList();
+        var extra = actual.Except(expected).ToList();
+        Assert.True(missing.Count == 0 && extra.Count == 0,
+            $"{missing.Count} of {expected.Count} points missing or different, {extra.Count} extra; first missing: {string.Join(" | ", missing.Take(3))}; first extra: {string.Join(" | ", extra.Take(3))}");
+        Assert.True(written > 0, "the first worker wrote points before it was killed");
+        Assert.Contains("symbols restored from", output, StringComparison.Ordinal);
+    }
+
+    private WorkerProcess Start(WorkerHarness harness, string work) =>
+        new(harness.RunArguments($"http://127.0.0.1:{FreePort.Pick()}", work).Concat(Exactness), work);
+
+    /// <summary>Every point of an uninterrupted run of <paramref name="ticks"/> (a topic, group and bucket of its own).</summary>
+    private async Task<HashSet<string>> UninterruptedAsync(IReadOnlyList<Tick> ticks)
+    {
+        var topic = kafka.CreateTopicName("exact-reference");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var work = Directory.CreateTempSubdirectory("streamlstm-exact-reference-").FullName;
+        await WorkerHarness.PublishAsync(kafka, topic, ticks);
+        using var worker = Start(harness, work);
+        int warm = ticks.GroupBy(t => t.Symbol).Sum(g => g.Count() - WorkerHarness.Settings.Warmup);
+        await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var c && c["price"] == ticks.Count && c["forecast"] == warm * WorkerHarness.Settings.Horizons,
+            Patience, "the uninterrupted run's points", () => worker.Output);
+        worker.Terminate();
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var points = await PointsAsync(bucket);
+        Assert.Equal(ticks.Count, points.Count(p => p.StartsWith("price ", StringComparison.Ordinal)));
+        return points;
+    }
+
+    private async Task<Dictionary<string, long>> CountsAsync(string bucket)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var measurement in Measurements)
+            counts[measurement] = (await influx.QueryAsync(bucket, $"SELECT count(*) FROM \"{measurement}\""))
+                .Select(r => r.Columns.Where(c => c.Key.StartsWith("count_", StringComparison.Ordinal)).Max(c => Convert.ToInt64(c.Value, CultureInfo.InvariantCulture)))
+                .DefaultIfEmpty(0).Sum();
+        return counts;
+    }
+
+    /// <summary>Every point of the bucket as one line: measurement, then each column (tags, time, fields) by name, doubles round-tripped.</summary>
+    private async Task<HashSet<string>> PointsAsync(string bucket)
+    {
+        var points = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var measurement in Measurements)
+            foreach (var row in await influx.QueryAsync(bucket, $"SELECT * FROM \"{measurement}\""))
+                points.Add(measurement + " " + string.Join(",", row.Columns.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={Format(c.Value)}")));
+        return points;
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        null => "",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+}
