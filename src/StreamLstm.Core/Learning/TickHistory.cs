@@ -56,10 +56,9 @@ public sealed partial class TickHistory : IDisposable
     internal const int MaxSymbolBytes = 256;
     private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
     private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
-    private const int WriteBufferSize = 64 * 1024;
     private const long CompactionSlack = 10_000;
     private const long CatchUpBytes = 256 * 1024;
-    private const long NoTime = long.MinValue;
+    internal const long NoTime = long.MinValue;
     private const string CompactingSuffix = ".compacting";
     internal const string NewSuffix = ".new";
     internal const string OldSuffix = ".old";
@@ -74,9 +73,9 @@ public sealed partial class TickHistory : IDisposable
     private readonly long _maxAge;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, Partition> _partitions = [];
+    private readonly Dictionary<int, HistoryPartition> _partitions = [];
     private readonly Dictionary<string, SymbolEntry> _symbols = new(StringComparer.Ordinal);
-    private Partition? _last;
+    private HistoryPartition? _last;
     private long _newest = NoTime;
     private long _held;
     private long _nextOrder;
@@ -225,7 +224,7 @@ public sealed partial class TickHistory : IDisposable
             }
         }
         int size = RecordOverhead + ring.Utf8.Length;
-        if (WriteBufferSize - p.Buffered < size) WriteBuffer(p);
+        if (HistoryPartition.WriteBufferSize - p.Buffered < size) WriteBuffer(p);
         EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
         p.Buffered += size;
         p.Records++;
@@ -420,7 +419,7 @@ public sealed partial class TickHistory : IDisposable
         TryDelete(path + NewSuffix);
     }
 
-    private Partition PartitionFor(int partition)
+    private HistoryPartition PartitionFor(int partition)
     {
         if (!_partitions.TryGetValue(partition, out var p))
         {
@@ -431,7 +430,7 @@ public sealed partial class TickHistory : IDisposable
         return p;
     }
 
-    private SymbolRing AddRing(Partition p, string symbol)
+    private SymbolRing AddRing(HistoryPartition p, string symbol)
     {
         var ring = p.AddRing(symbol, SymbolBytes(symbol), _settings.MaxTicksPerSymbol);
         Register(ring);
@@ -494,7 +493,7 @@ public sealed partial class TickHistory : IDisposable
             into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
     }
 
-    private void WriteBuffer(Partition p)
+    private void WriteBuffer(HistoryPartition p)
     {
         if (p.Buffered == 0) return;
         try
@@ -512,7 +511,7 @@ public sealed partial class TickHistory : IDisposable
         p.Buffered = 0;
     }
 
-    private Partition Load(int partition, long fromOffset)
+    private HistoryPartition Load(int partition, long fromOffset)
     {
         System.IO.Directory.CreateDirectory(_directory);
         var path = FilePath(partition);
@@ -532,7 +531,7 @@ public sealed partial class TickHistory : IDisposable
                 else
                 {
                     var started = Stopwatch.GetTimestamp();
-                    var p = new Partition(partition, path, stream);
+                    var p = new HistoryPartition(partition, path, stream);
                     var (end, replayed) = ReadRecords(p, fromOffset);
                     if (end < stream.Length)
                     {
@@ -563,14 +562,14 @@ public sealed partial class TickHistory : IDisposable
             }
         }
         CreateEmpty(path);
-        return new Partition(partition, path, OpenForAppend(path)) { Length = HeaderSize };
+        return new HistoryPartition(partition, path, OpenForAppend(path)) { Length = HeaderSize };
     }
 
     /// <summary>
     /// Replaces the partition's file with one holding exactly its ticks in memory (written aside, flushed to disk,
     /// renamed into place): after a restart that dropped ticks the consumer will deliver again.
     /// </summary>
-    private void Rewrite(Partition p)
+    private void Rewrite(HistoryPartition p)
     {
         var temp = p.Path + NewSuffix;
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
@@ -609,7 +608,7 @@ public sealed partial class TickHistory : IDisposable
     /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
     /// or later; returns where the bad one starts and how many were skipped.
     /// </summary>
-    private (long End, long Skipped) ReadRecords(Partition p, long fromOffset)
+    private (long End, long Skipped) ReadRecords(HistoryPartition p, long fromOffset)
     {
         using var reader = new RecordReader(p.File);
         var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -717,7 +716,7 @@ public sealed partial class TickHistory : IDisposable
         catch (IOException) { }
     }
 
-    private void StartCompaction(Partition p)
+    private void StartCompaction(HistoryPartition p)
     {
         var rings = p.Rings.ToArray();
         var marks = new long[rings.Length];
@@ -731,7 +730,7 @@ public sealed partial class TickHistory : IDisposable
     /// Writes the ticks each ring held when the compaction started and still holds, then the old file's records
     /// appended since; returns how far the old file was copied and how many live ticks were written.
     /// </summary>
-    private (long CopiedTo, long Written) WriteCompacted(Partition p, Compaction c)
+    private (long CopiedTo, long Written) WriteCompacted(HistoryPartition p, Compaction c)
     {
         var token = c.Cancel.Token;
         using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
@@ -767,7 +766,7 @@ public sealed partial class TickHistory : IDisposable
         return (copiedTo, written);
     }
 
-    private void FinishCompaction(Partition p)
+    private void FinishCompaction(HistoryPartition p)
     {
         var c = p.Compaction!;
         p.Compaction = null;
@@ -817,7 +816,7 @@ public sealed partial class TickHistory : IDisposable
         }
     }
 
-    private void AbandonCompaction(Partition p)
+    private void AbandonCompaction(HistoryPartition p)
     {
         if (p.Compaction is not { } c) return;
         p.Compaction = null;
@@ -848,32 +847,6 @@ public sealed partial class TickHistory : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private sealed class Partition(int id, string path, FileStream file)
-    {
-        public readonly int Id = id;
-        public readonly string Path = path;
-        public readonly Dictionary<string, SymbolRing> BySymbol = new(StringComparer.Ordinal);
-        public readonly List<SymbolRing> Rings = [];
-        public readonly byte[] Buffer = new byte[WriteBufferSize];
-        public FileStream File = file;
-        public int Buffered;
-        public long Length;
-        public long Records;
-        public long Live;
-        public long LoadedNewest = NoTime;
-        public long RetryCompactionAt;
-        public Task OldDeleted = Task.CompletedTask;
-        public Compaction? Compaction;
-
-        public SymbolRing AddRing(string symbol, byte[] utf8, int capacity)
-        {
-            var ring = new SymbolRing(this, symbol, utf8, capacity);
-            BySymbol.Add(symbol, ring);
-            Rings.Add(ring);
-            return ring;
         }
     }
 
@@ -962,16 +935,7 @@ public sealed partial class TickHistory : IDisposable
         }
     }
 
-    private sealed class SymbolEntry(long order)
-    {
-        public readonly long Order = order;
-        public readonly List<SymbolRing> Rings = new(1);
-
-        /// <summary>The newest event time over the symbol's rings, which its age bound is measured from.</summary>
-        public long Newest = NoTime;
-    }
-
-    private sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
+    internal sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
     {
         public readonly string TempPath = tempPath;
         public readonly long StartLength = startLength;
@@ -981,108 +945,6 @@ public sealed partial class TickHistory : IDisposable
         public readonly long Started = Stopwatch.GetTimestamp();
         public readonly CancellationTokenSource Cancel = new();
         public Task<(long CopiedTo, long Written)> Task = null!;
-    }
-
-    /// <summary>One symbol's ticks in one partition, oldest first, growing up to its capacity.</summary>
-    private sealed class SymbolRing(Partition owner, string symbol, byte[] utf8, int capacity)
-    {
-        public readonly Partition Owner = owner;
-        public readonly string Symbol = symbol;
-        public readonly byte[] Utf8 = utf8;
-        private long[] _offsets = new long[Math.Min(capacity, 16)];
-        private long[] _times = new long[Math.Min(capacity, 16)];
-        private double[] _prices = new double[Math.Min(capacity, 16)];
-        private int _head;
-
-        public int Count { get; private set; }
-
-        /// <summary>Ticks ever added, so a compaction can tell the ticks it must copy from those appended after it started.</summary>
-        public long Appended { get; private set; }
-
-        public bool Removed { get; set; }
-
-        /// <summary>The symbol's entry, set when the ring is registered.</summary>
-        public SymbolEntry Entry { get; set; } = null!;
-
-        public long Last => TimeAt(Count - 1);
-
-        public long Oldest => _times[_head];
-
-        public long TimeAt(int age) => _times[Slot(age)];
-
-        public double PriceAt(int age) => _prices[Slot(age)];
-
-        /// <summary>Adds a tick; returns 1 when the oldest was dropped to make room, else 0.</summary>
-        public int Add(long offset, long time, double price)
-        {
-            Appended++;
-            if (Count == _times.Length)
-            {
-                if (Count == capacity)
-                {
-                    _offsets[_head] = offset;
-                    _times[_head] = time;
-                    _prices[_head] = price;
-                    _head = _head + 1 == _times.Length ? 0 : _head + 1;
-                    return 1;
-                }
-                Grow();
-            }
-            int slot = Slot(Count);
-            _offsets[slot] = offset;
-            _times[slot] = time;
-            _prices[slot] = price;
-            Count++;
-            return 0;
-        }
-
-        /// <summary>Drops the ticks older than <paramref name="cutoff"/>; returns how many.</summary>
-        public int DropBefore(long cutoff)
-        {
-            int dropped = 0;
-            while (Count > 0 && _times[_head] < cutoff)
-            {
-                _head = _head + 1 == _times.Length ? 0 : _head + 1;
-                Count--;
-                dropped++;
-            }
-            return dropped;
-        }
-
-        public void CopyOldest(int n, long[] offsets, long[] times, double[] prices)
-        {
-            for (int age = 0; age < n; age++)
-            {
-                int slot = Slot(age);
-                offsets[age] = _offsets[slot];
-                times[age] = _times[slot];
-                prices[age] = _prices[slot];
-            }
-        }
-
-        private int Slot(int age)
-        {
-            int slot = _head + age;
-            return slot >= _times.Length ? slot - _times.Length : slot;
-        }
-
-        private void Grow()
-        {
-            int length = (int)Math.Min(capacity, _times.Length * 2L);
-            var offsets = new long[length];
-            var times = new long[length];
-            var prices = new double[length];
-            for (int age = 0; age < Count; age++)
-            {
-                offsets[age] = _offsets[Slot(age)];
-                times[age] = TimeAt(age);
-                prices[age] = PriceAt(age);
-            }
-            _offsets = offsets;
-            _times = times;
-            _prices = prices;
-            _head = 0;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks of {Symbols} symbols loaded in {Milliseconds:F0} ms")]
