@@ -1,10 +1,6 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Ticks;
@@ -51,11 +47,8 @@ namespace StreamLstm.Learning;
 /// </remarks>
 public sealed partial class TickHistory : IDisposable
 {
-    internal const int HeaderSize = 8;
-    private const uint FormatVersion = 2;
-    internal const int MaxSymbolBytes = 256;
-    private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
-    private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
+    internal const int HeaderSize = TickRecordFormat.HeaderSize;
+    internal const int MaxSymbolBytes = TickRecordFormat.MaxSymbolBytes;
     private const long CompactionSlack = 10_000;
     private const long CatchUpBytes = 256 * 1024;
     internal const long NoTime = long.MinValue;
@@ -63,9 +56,6 @@ public sealed partial class TickHistory : IDisposable
     internal const string NewSuffix = ".new";
     internal const string OldSuffix = ".old";
     internal const string FileSuffix = ".ticks";
-
-    private static ReadOnlySpan<byte> Magic => "SLTH"u8;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly HistorySettings _settings;
     private readonly string _topic;
@@ -223,9 +213,9 @@ public sealed partial class TickHistory : IDisposable
                 TrimSymbol(entry);
             }
         }
-        int size = RecordOverhead + ring.Utf8.Length;
+        int size = TickRecordFormat.RecordOverhead + ring.Utf8.Length;
         if (HistoryPartition.WriteBufferSize - p.Buffered < size) WriteBuffer(p);
-        EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
+        TickRecordFormat.EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
         p.Buffered += size;
         p.Records++;
     }
@@ -385,24 +375,12 @@ public sealed partial class TickHistory : IDisposable
 
     internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
 
-    /// <summary>The symbol's record bytes (strict UTF-8).</summary>
-    /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/> or not valid UTF-16.</exception>
-    internal static byte[] SymbolBytes(string symbol)
-    {
-        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
-        try
-        {
-            return StrictUtf8.GetBytes(symbol);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
-        }
-    }
+    /// <inheritdoc cref="TickRecordFormat.SymbolBytes"/>
+    internal static byte[] SymbolBytes(string symbol) => TickRecordFormat.SymbolBytes(symbol);
 
-    /// <summary>Decodes a record's symbol; false when it is not valid UTF-8, which makes the record bad.</summary>
+    /// <inheritdoc cref="TickRecordFormat.TryDecodeSymbol"/>
     internal static bool TryDecodeSymbol(ReadOnlySpan<byte> utf8, Span<char> chars, out int length) =>
-        Utf8.ToUtf16(utf8, chars, out _, out length, replaceInvalidSequences: false) == OperationStatus.Done;
+        TickRecordFormat.TryDecodeSymbol(utf8, chars, out length);
 
     /// <summary>
     /// Undoes what a crash left beside the history file <paramref name="path"/>: restores <c>*.old</c> when the file
@@ -574,7 +552,7 @@ public sealed partial class TickHistory : IDisposable
         var temp = p.Path + NewSuffix;
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
-            var writer = new RecordWriter(stream);
+            var writer = new TickRecordWriter(stream);
             long records = 0;
             foreach (var ring in p.Rings)
             {
@@ -592,17 +570,8 @@ public sealed partial class TickHistory : IDisposable
         p.Length = p.File.Length;
     }
 
-    /// <summary>Reads the header from the stream's position; null when it is valid, else why it is not.</summary>
-    internal static string? ReadHeader(FileStream stream)
-    {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
-            return $"{stream.Length} bytes, shorter than the header";
-        if (!header[..4].SequenceEqual(Magic))
-            return "not a tick history file";
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-        return version == FormatVersion ? null : $"format version {version}, not {FormatVersion}";
-    }
+    /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
+    internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
 
     /// <summary>
     /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
@@ -610,7 +579,7 @@ public sealed partial class TickHistory : IDisposable
     /// </summary>
     private (long End, long Skipped) ReadRecords(HistoryPartition p, long fromOffset)
     {
-        using var reader = new RecordReader(p.File);
+        using var reader = new TickRecordReader(p.File);
         var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
         Span<char> chars = stackalloc char[MaxSymbolBytes];
         long valid = HeaderSize, skipped = 0;
@@ -644,57 +613,13 @@ public sealed partial class TickHistory : IDisposable
         return (valid, skipped);
     }
 
-    private static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
-    {
-        size = 0;
-        offset = 0;
-        time = 0;
-        price = 0;
-        if (data.Length < 2) return false;
-        int n = BinaryPrimitives.ReadUInt16LittleEndian(data);
-        if (n is 0 or > MaxSymbolBytes || data.Length < n + RecordOverhead) return false;
-        size = n + RecordOverhead;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data[(size - 4)..]) != Checksum(data[..(size - 4)])) return false;
-        offset = BinaryPrimitives.ReadInt64LittleEndian(data[(2 + n)..]);
-        time = BinaryPrimitives.ReadInt64LittleEndian(data[(10 + n)..]);
-        price = BinaryPrimitives.ReadDoubleLittleEndian(data[(18 + n)..]);
-        return time >= 0 && time <= DateTime.MaxValue.Ticks && double.IsFinite(price) && price > 0;
-    }
-
-    private static int EncodeRecord(Span<byte> into, byte[] utf8, long offset, long time, double price)
-    {
-        int n = utf8.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(into, (ushort)n);
-        utf8.CopyTo(into[2..]);
-        BinaryPrimitives.WriteInt64LittleEndian(into[(2 + n)..], offset);
-        BinaryPrimitives.WriteInt64LittleEndian(into[(10 + n)..], time);
-        BinaryPrimitives.WriteDoubleLittleEndian(into[(18 + n)..], price);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[(26 + n)..], Checksum(into[..(26 + n)]));
-        return n + RecordOverhead;
-    }
-
-    private static uint Checksum(ReadOnlySpan<byte> data)
-    {
-        uint crc = ~0u;
-        for (; data.Length >= 8; data = data[8..])
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-        foreach (var b in data) crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
-    }
-
-    private static void WriteHeader(Span<byte> into)
-    {
-        Magic.CopyTo(into);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[4..], FormatVersion);
-    }
-
     private static void CreateEmpty(string path)
     {
         var temp = path + NewSuffix;
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             Span<byte> header = stackalloc byte[HeaderSize];
-            WriteHeader(header);
+            TickRecordFormat.WriteHeader(header);
             stream.Write(header);
             stream.Flush(flushToDisk: true);
         }
@@ -734,7 +659,7 @@ public sealed partial class TickHistory : IDisposable
     {
         var token = c.Cancel.Token;
         using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var writer = new RecordWriter(temp);
+        var writer = new TickRecordWriter(temp);
         long written = 0;
         for (int i = 0; i < c.Rings.Length; i++)
         {
@@ -847,91 +772,6 @@ public sealed partial class TickHistory : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
-    /// Reads a history file's records from the stream's position on, through a 1 MB buffer, up to the first that is
-    /// incomplete, fails its checksum or holds an invalid time or price (its symbol is for the caller to check).
-    /// </summary>
-    internal sealed class RecordReader(Stream stream) : IDisposable
-    {
-        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        private int _pos, _end;
-        private bool _eof;
-
-        /// <summary>The next record, whole and as its fields; the spans are valid until the next call.</summary>
-        public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price)
-        {
-            if (_end - _pos < MaxRecordSize && !_eof)
-            {
-                _buffer.AsSpan(_pos, _end - _pos).CopyTo(_buffer);
-                _end -= _pos;
-                _pos = 0;
-                int read = stream.ReadAtLeast(_buffer.AsSpan(_end), _buffer.Length - _end, throwOnEndOfStream: false);
-                _eof = read < _buffer.Length - _end;
-                _end += read;
-            }
-            var data = _buffer.AsSpan(_pos, _end - _pos);
-            if (!TryReadRecord(data, out int size, out offset, out time, out price))
-            {
-                record = utf8 = default;
-                return false;
-            }
-            record = data[..size];
-            utf8 = record.Slice(2, size - RecordOverhead);
-            _pos += size;
-            return true;
-        }
-
-        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
-    }
-
-    /// <summary>
-    /// Writes a history file's header, then records through a 1 MB buffer (compaction and rewrite). A ring's ticks are
-    /// copied first (under the lock where needed), then encoded.
-    /// </summary>
-    private sealed class RecordWriter
-    {
-        private readonly FileStream _stream;
-        private readonly byte[] _buffer = new byte[1 << 20];
-        private int _used;
-        private long[] _offsets = new long[64], _times = new long[64];
-        private double[] _prices = new double[64];
-
-        public RecordWriter(FileStream stream)
-        {
-            _stream = stream;
-            WriteHeader(_buffer);
-            _used = HeaderSize;
-        }
-
-        /// <summary>Copies the oldest <paramref name="n"/> ticks of <paramref name="ring"/> for the next <see cref="Write"/>.</summary>
-        public void Copy(SymbolRing ring, int n)
-        {
-            if (_times.Length < n)
-            {
-                int length = Math.Max(n, _times.Length * 2);
-                (_offsets, _times, _prices) = (new long[length], new long[length], new double[length]);
-            }
-            ring.CopyOldest(n, _offsets, _times, _prices);
-        }
-
-        /// <summary>Encodes the <paramref name="n"/> ticks copied last as records of the symbol <paramref name="utf8"/>.</summary>
-        public void Write(byte[] utf8, int n)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                if (_buffer.Length - _used < MaxRecordSize) Flush();
-                _used += EncodeRecord(_buffer.AsSpan(_used), utf8, _offsets[j], _times[j], _prices[j]);
-            }
-        }
-
-        /// <summary>Writes what is buffered to the stream.</summary>
-        public void Flush()
-        {
-            _stream.Write(_buffer, 0, _used);
-            _used = 0;
         }
     }
 
