@@ -31,4 +31,14 @@ internal sealed class HistoryPartition(int id, string path, FileStream file)
         Rings.Add(ring);
         return ring;
     }
+
+    /// <summary>Opens a partition's file to append to it.</summary>
+    public static FileStream OpenForAppend(string path)
+    {
+        // Shared for reading only (an advisory shared lock on Unix): compaction's copy and `history list` may read it,
+        // and `history drop`, which opens the file exclusively, fails while the worker has it open.
+        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        stream.Seek(0, SeekOrigin.End);
+        return stream;
+    }
 }

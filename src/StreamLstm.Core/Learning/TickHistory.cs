@@ -52,7 +52,7 @@ public sealed partial class TickHistory : IDisposable
     private const long CompactionSlack = 10_000;
     private const long CatchUpBytes = 256 * 1024;
     internal const long NoTime = long.MinValue;
-    private const string CompactingSuffix = ".compacting";
+    internal const string CompactingSuffix = ".compacting";
     internal const string NewSuffix = ".new";
     internal const string OldSuffix = ".old";
     internal const string FileSuffix = ".ticks";
@@ -62,6 +62,7 @@ public sealed partial class TickHistory : IDisposable
     private readonly string _directory;
     private readonly long _maxAge;
     private readonly ILogger _logger;
+    private readonly TickHistoryLoader _loader;
     private readonly Lock _gate = new();
     private readonly Dictionary<int, HistoryPartition> _partitions = [];
     private readonly Dictionary<string, SymbolEntry> _symbols = new(StringComparer.Ordinal);
@@ -84,6 +85,7 @@ public sealed partial class TickHistory : IDisposable
         _directory = Path.GetFullPath(settings.Directory);
         _maxAge = settings.MaxAge.Ticks;
         _logger = logger ?? NullLogger.Instance;
+        _loader = new TickHistoryLoader(_directory, settings.MaxTicksPerSymbol, _logger);
     }
 
     /// <summary>Newest event time held over all symbols (UTC), or null when nothing is held.</summary>
@@ -139,7 +141,7 @@ public sealed partial class TickHistory : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         if (_partitions.ContainsKey(partition)) return;
-        var p = Load(partition, fromOffset);
+        var p = _loader.Load(partition, FilePath(partition), fromOffset);
         lock (_gate)
         {
             _partitions.Add(partition, p);
@@ -382,20 +384,8 @@ public sealed partial class TickHistory : IDisposable
     internal static bool TryDecodeSymbol(ReadOnlySpan<byte> utf8, Span<char> chars, out int length) =>
         TickRecordFormat.TryDecodeSymbol(utf8, chars, out length);
 
-    /// <summary>
-    /// Undoes what a crash left beside the history file <paramref name="path"/>: restores <c>*.old</c> when the file
-    /// itself is missing (a compaction stopped between its renames), else deletes it, and deletes half-written files.
-    /// </summary>
-    internal static void CleanUpAfterCrash(string path)
-    {
-        if (File.Exists(path + OldSuffix))
-        {
-            if (File.Exists(path)) TryDelete(path + OldSuffix);
-            else File.Move(path + OldSuffix, path);
-        }
-        TryDelete(path + CompactingSuffix);
-        TryDelete(path + NewSuffix);
-    }
+    /// <inheritdoc cref="TickHistoryLoader.CleanUpAfterCrash"/>
+    internal static void CleanUpAfterCrash(string path) => TickHistoryLoader.CleanUpAfterCrash(path);
 
     private HistoryPartition PartitionFor(int partition)
     {
@@ -489,157 +479,8 @@ public sealed partial class TickHistory : IDisposable
         p.Buffered = 0;
     }
 
-    private HistoryPartition Load(int partition, long fromOffset)
-    {
-        System.IO.Directory.CreateDirectory(_directory);
-        var path = FilePath(partition);
-        CleanUpAfterCrash(path);
-        if (File.Exists(path))
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-            try
-            {
-                if (ReadHeader(stream) is { } problem)
-                {
-                    stream.Dispose();
-                    var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
-                    File.Move(path, aside);
-                    LogSetAside(_logger, path, problem, aside);
-                }
-                else
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var p = new HistoryPartition(partition, path, stream);
-                    var (end, replayed) = ReadRecords(p, fromOffset);
-                    if (end < stream.Length)
-                    {
-                        LogTruncated(_logger, path, stream.Length - end);
-                        stream.SetLength(end);
-                    }
-                    stream.Position = end;
-                    p.Length = end;
-                    if (replayed > 0)
-                    {
-                        // A symbol whose every record is about to be consumed again holds nothing until it is.
-                        foreach (var ring in p.Rings)
-                        {
-                            if (ring.Count == 0) p.BySymbol.Remove(ring.Symbol);
-                        }
-                        p.Rings.RemoveAll(r => r.Count == 0);
-                        Rewrite(p);
-                        LogRewound(_logger, path, replayed, fromOffset);
-                    }
-                    LogLoaded(_logger, path, p.Live, p.Rings.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    return p;
-                }
-            }
-            catch
-            {
-                stream.Dispose();
-                throw;
-            }
-        }
-        CreateEmpty(path);
-        return new HistoryPartition(partition, path, OpenForAppend(path)) { Length = HeaderSize };
-    }
-
-    /// <summary>
-    /// Replaces the partition's file with one holding exactly its ticks in memory (written aside, flushed to disk,
-    /// renamed into place): after a restart that dropped ticks the consumer will deliver again.
-    /// </summary>
-    private void Rewrite(HistoryPartition p)
-    {
-        var temp = p.Path + NewSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            var writer = new TickRecordWriter(stream);
-            long records = 0;
-            foreach (var ring in p.Rings)
-            {
-                writer.Copy(ring, ring.Count);
-                writer.Write(ring.Utf8, ring.Count);
-                records += ring.Count;
-            }
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-            p.Records = records;
-        }
-        p.File.Dispose();
-        File.Move(temp, p.Path, overwrite: true);
-        p.File = OpenForAppend(p.Path);
-        p.Length = p.File.Length;
-    }
-
     /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
     internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
-
-    /// <summary>
-    /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
-    /// or later; returns where the bad one starts and how many were skipped.
-    /// </summary>
-    private (long End, long Skipped) ReadRecords(HistoryPartition p, long fromOffset)
-    {
-        using var reader = new TickRecordReader(p.File);
-        var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
-        Span<char> chars = stackalloc char[MaxSymbolBytes];
-        long valid = HeaderSize, skipped = 0;
-        SymbolRing? previous = null;
-        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price))
-        {
-            SymbolRing? ring = previous;
-            if (ring is null || !utf8.SequenceEqual(ring.Utf8))
-            {
-                if (!TryDecodeSymbol(utf8, chars, out int length)) return (valid, skipped);
-                if (!lookup.TryGetValue(chars[..length], out ring))
-                {
-                    var symbol = new string(chars[..length]);
-                    if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
-                    ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
-                }
-                previous = ring;
-            }
-            if (offset >= fromOffset)
-            {
-                skipped++;
-            }
-            else if (ring.Count == 0 || time >= ring.Last)
-            {
-                p.Live += 1 - ring.Add(offset, time, price);
-                if (time > p.LoadedNewest) p.LoadedNewest = time;
-            }
-            p.Records++;
-            valid += record.Length;
-        }
-        return (valid, skipped);
-    }
-
-    private static void CreateEmpty(string path)
-    {
-        var temp = path + NewSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            Span<byte> header = stackalloc byte[HeaderSize];
-            TickRecordFormat.WriteHeader(header);
-            stream.Write(header);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: false);
-    }
-
-    private static FileStream OpenForAppend(string path)
-    {
-        // Shared for reading only (an advisory shared lock on Unix): compaction's copy and `history list` may read it,
-        // and `history drop`, which opens the file exclusively, fails while the worker has it open.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-        stream.Seek(0, SeekOrigin.End);
-        return stream;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-    }
 
     private void StartCompaction(HistoryPartition p)
     {
@@ -724,18 +565,18 @@ public sealed partial class TickHistory : IDisposable
                     throw;
                 }
                 p.Records = written + (p.Records - c.StartRecords);
-                p.OldDeleted = Task.Run(() => TryDelete(old));
+                p.OldDeleted = Task.Run(() => TickHistoryLoader.TryDelete(old));
             }
             finally
             {
-                p.File = OpenForAppend(p.Path);
+                p.File = HistoryPartition.OpenForAppend(p.Path);
                 Volatile.Write(ref p.Length, p.File.Length);
             }
             LogCompacted(_logger, p.Path, before, p.Records, Stopwatch.GetElapsedTime(c.Started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            TryDelete(c.TempPath);
+            TickHistoryLoader.TryDelete(c.TempPath);
             p.RetryCompactionAt = p.Records + p.Live + CompactionSlack;
             LogCompactionFailed(_logger, p.Path, ex.Message);
         }
@@ -749,7 +590,7 @@ public sealed partial class TickHistory : IDisposable
         try { c.Task.Wait(); }
         catch (AggregateException) { }
         c.Cancel.Dispose();
-        TryDelete(c.TempPath);
+        TickHistoryLoader.TryDelete(c.TempPath);
     }
 
     private static void CopyRange(string path, long from, long to, FileStream into, CancellationToken token)
@@ -786,18 +627,6 @@ public sealed partial class TickHistory : IDisposable
         public readonly CancellationTokenSource Cancel = new();
         public Task<(long CopiedTo, long Written)> Task = null!;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks of {Symbols} symbols loaded in {Milliseconds:F0} ms")]
-    private static partial void LogLoaded(ILogger logger, string file, long ticks, int symbols, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File}: {Bytes} bytes after the last complete record truncated (torn or corrupt tail)")]
-    private static partial void LogTruncated(ILogger logger, string file, long bytes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} has no valid header ({Reason}); set aside as {Aside}, the partition starts empty")]
-    private static partial void LogSetAside(ILogger logger, string file, string reason, string aside);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks recorded at offset {Offset} or later dropped; the consumer resumes there and delivers them again")]
-    private static partial void LogRewound(ILogger logger, string file, long ticks, long offset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File} compacted from {Before} to {After} records in {Milliseconds:F0} ms")]
     private static partial void LogCompacted(ILogger logger, string file, long before, long after, double milliseconds);
