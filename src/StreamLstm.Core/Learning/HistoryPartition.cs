@@ -22,7 +22,7 @@ internal sealed class HistoryPartition(int id, string path, FileStream file)
     public long LoadedNewest = TickHistory.NoTime;
     public long RetryCompactionAt;
     public Task OldDeleted = Task.CompletedTask;
-    public TickHistory.Compaction? Compaction;
+    public TickHistoryCompaction? Compaction;
 
     public SymbolRing AddRing(string symbol, byte[] utf8, int capacity)
     {

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,12 +43,10 @@ namespace StreamLstm.Learning;
 /// </para>
 /// <para><see cref="TickHistoryFiles"/> reads the files, and removes ticks from them, while no worker has them open.</para>
 /// </remarks>
-public sealed partial class TickHistory : IDisposable
+public sealed class TickHistory : IDisposable
 {
     internal const int HeaderSize = TickRecordFormat.HeaderSize;
     internal const int MaxSymbolBytes = TickRecordFormat.MaxSymbolBytes;
-    private const long CompactionSlack = 10_000;
-    private const long CatchUpBytes = 256 * 1024;
     internal const long NoTime = long.MinValue;
     internal const string CompactingSuffix = ".compacting";
     internal const string NewSuffix = ".new";
@@ -159,7 +155,7 @@ public sealed partial class TickHistory : IDisposable
         if (!_partitions.TryGetValue(partition, out var p)) return;
         try
         {
-            AbandonCompaction(p);
+            p.Compaction?.Abandon();
             p.OldDeleted.Wait();
             WriteBuffer(p);
             p.File.Flush(flushToDisk: true);
@@ -233,8 +229,8 @@ public sealed partial class TickHistory : IDisposable
         foreach (var p in _partitions.Values)
         {
             WriteBuffer(p);
-            if (p.Compaction is { Task.IsCompleted: true }) FinishCompaction(p);
-            else if (p.Compaction is null && p.Records > 2 * p.Live + CompactionSlack && p.Records >= p.RetryCompactionAt) StartCompaction(p);
+            if (p.Compaction is { Background.IsCompleted: true } done) done.Finish();
+            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p)) TickHistoryCompaction.Start(p, _gate, _logger, () => CompactionWritten?.Invoke());
         }
         // Read without the lock: only this thread trims, so only this thread sets it.
         if (!_emptied) return;
@@ -364,7 +360,7 @@ public sealed partial class TickHistory : IDisposable
 
     /// <summary>The partition's running compaction, or a completed task when there is none.</summary>
     internal Task CompactionTask(int partition) =>
-        _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Task : Task.CompletedTask;
+        _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Background : Task.CompletedTask;
 
     private long Cutoff(SymbolEntry entry) => entry.Newest == NoTime ? NoTime : entry.Newest - _maxAge;
 
@@ -481,156 +477,4 @@ public sealed partial class TickHistory : IDisposable
 
     /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
     internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
-
-    private void StartCompaction(HistoryPartition p)
-    {
-        var rings = p.Rings.ToArray();
-        var marks = new long[rings.Length];
-        for (int i = 0; i < rings.Length; i++) marks[i] = rings[i].Appended;
-        var compaction = new Compaction(p.Path + CompactingSuffix, p.Length, p.Records, rings, marks);
-        compaction.Task = Task.Run(() => WriteCompacted(p, compaction), compaction.Cancel.Token);
-        p.Compaction = compaction;
-    }
-
-    /// <summary>
-    /// Writes the ticks each ring held when the compaction started and still holds, then the old file's records
-    /// appended since; returns how far the old file was copied and how many live ticks were written.
-    /// </summary>
-    private (long CopiedTo, long Written) WriteCompacted(HistoryPartition p, Compaction c)
-    {
-        var token = c.Cancel.Token;
-        using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var writer = new TickRecordWriter(temp);
-        long written = 0;
-        for (int i = 0; i < c.Rings.Length; i++)
-        {
-            token.ThrowIfCancellationRequested();
-            var ring = c.Rings[i];
-            int n;
-            lock (_gate)
-            {
-                if (ring.Removed) continue;
-                n = (int)Math.Max(0, ring.Count - (ring.Appended - c.Marks[i]));
-                writer.Copy(ring, n);
-            }
-            writer.Write(ring.Utf8, n);
-            written += n;
-        }
-        writer.Flush();
-        CompactionWritten?.Invoke();
-        // Records keep arriving while the new file is written and flushed to disk; catching up until few remain
-        // leaves FinishCompaction, on the appending thread, little to copy and flush.
-        long copiedTo = c.StartLength;
-        for (int round = 0; round < 8; round++)
-        {
-            long target = Volatile.Read(ref p.Length);
-            CopyRange(p.Path, copiedTo, target, temp, token);
-            copiedTo = target;
-            temp.Flush(flushToDisk: true);
-            if (Volatile.Read(ref p.Length) - copiedTo <= CatchUpBytes) break;
-        }
-        return (copiedTo, written);
-    }
-
-    private void FinishCompaction(HistoryPartition p)
-    {
-        var c = p.Compaction!;
-        p.Compaction = null;
-        c.Cancel.Dispose();
-        long before = p.Records;
-        try
-        {
-            var (copiedTo, written) = c.Task.GetAwaiter().GetResult();
-            using (var temp = new FileStream(c.TempPath, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0))
-            {
-                temp.Seek(0, SeekOrigin.End);
-                CopyRange(p.Path, copiedTo, p.Length, temp, CancellationToken.None);
-                temp.Flush(flushToDisk: true);
-            }
-            // Renaming over the old file would free its blocks on this thread (tens of ms for hundreds of MB): it is
-            // renamed aside instead and deleted in the background. Open restores it should a crash come in between.
-            var old = p.Path + OldSuffix;
-            p.OldDeleted.Wait();
-            p.File.Dispose();
-            try
-            {
-                File.Move(p.Path, old, overwrite: true);
-                try
-                {
-                    File.Move(c.TempPath, p.Path);
-                }
-                catch
-                {
-                    File.Move(old, p.Path);
-                    throw;
-                }
-                p.Records = written + (p.Records - c.StartRecords);
-                p.OldDeleted = Task.Run(() => TickHistoryLoader.TryDelete(old));
-            }
-            finally
-            {
-                p.File = HistoryPartition.OpenForAppend(p.Path);
-                Volatile.Write(ref p.Length, p.File.Length);
-            }
-            LogCompacted(_logger, p.Path, before, p.Records, Stopwatch.GetElapsedTime(c.Started).TotalMilliseconds);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            TickHistoryLoader.TryDelete(c.TempPath);
-            p.RetryCompactionAt = p.Records + p.Live + CompactionSlack;
-            LogCompactionFailed(_logger, p.Path, ex.Message);
-        }
-    }
-
-    private void AbandonCompaction(HistoryPartition p)
-    {
-        if (p.Compaction is not { } c) return;
-        p.Compaction = null;
-        c.Cancel.Cancel();
-        try { c.Task.Wait(); }
-        catch (AggregateException) { }
-        c.Cancel.Dispose();
-        TickHistoryLoader.TryDelete(c.TempPath);
-    }
-
-    private static void CopyRange(string path, long from, long to, FileStream into, CancellationToken token)
-    {
-        if (to <= from) return;
-        using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-        source.Position = from;
-        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-        try
-        {
-            for (long left = to - from; left > 0;)
-            {
-                token.ThrowIfCancellationRequested();
-                int read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (read == 0) throw new IOException($"{path} ended {left} bytes early while it was being compacted");
-                into.Write(buffer, 0, read);
-                left -= read;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    internal sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
-    {
-        public readonly string TempPath = tempPath;
-        public readonly long StartLength = startLength;
-        public readonly long StartRecords = startRecords;
-        public readonly SymbolRing[] Rings = rings;
-        public readonly long[] Marks = marks;
-        public readonly long Started = Stopwatch.GetTimestamp();
-        public readonly CancellationTokenSource Cancel = new();
-        public Task<(long CopiedTo, long Written)> Task = null!;
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File} compacted from {Before} to {After} records in {Milliseconds:F0} ms")]
-    private static partial void LogCompacted(ILogger logger, string file, long before, long after, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} not compacted ({Reason}); appending to the current file")]
-    private static partial void LogCompactionFailed(ILogger logger, string file, string reason);
 }
