@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Ticks;
@@ -47,6 +46,7 @@ public sealed class TickHistory : IDisposable
 {
     internal const int HeaderSize = TickRecordFormat.HeaderSize;
     internal const int MaxSymbolBytes = TickRecordFormat.MaxSymbolBytes;
+    /// <summary>The event time of no tick: what a newest time is while nothing is held.</summary>
     internal const long NoTime = long.MinValue;
     internal const string CompactingSuffix = ".compacting";
     internal const string NewSuffix = ".new";
@@ -56,17 +56,12 @@ public sealed class TickHistory : IDisposable
     private readonly HistorySettings _settings;
     private readonly string _topic;
     private readonly string _directory;
-    private readonly long _maxAge;
     private readonly ILogger _logger;
     private readonly TickHistoryLoader _loader;
-    private readonly Lock _gate = new();
+    private readonly SymbolTable _symbols;
+    private readonly TickHistoryQueries _queries;
     private readonly Dictionary<int, HistoryPartition> _partitions = [];
-    private readonly Dictionary<string, SymbolEntry> _symbols = new(StringComparer.Ordinal);
     private HistoryPartition? _last;
-    private long _newest = NoTime;
-    private long _held;
-    private long _nextOrder;
-    private bool _emptied;
     private bool _disposed;
 
     /// <summary>A history of the ticks of <paramref name="topic"/>; no partition is open yet.</summary>
@@ -79,44 +74,27 @@ public sealed class TickHistory : IDisposable
         _settings = settings;
         _topic = topic;
         _directory = Path.GetFullPath(settings.Directory);
-        _maxAge = settings.MaxAge.Ticks;
         _logger = logger ?? NullLogger.Instance;
         _loader = new TickHistoryLoader(_directory, settings.MaxTicksPerSymbol, _logger);
+        _symbols = new SymbolTable(settings.MaxAge.Ticks);
+        _queries = new TickHistoryQueries(_symbols);
     }
 
     /// <summary>Newest event time held over all symbols (UTC), or null when nothing is held.</summary>
-    public DateTime? Newest
-    {
-        get
-        {
-            lock (_gate) return _newest == NoTime ? null : new DateTime(_newest, DateTimeKind.Utc);
-        }
-    }
+    public DateTime? Newest => _queries.Newest;
 
     /// <summary>Ticks held in memory.</summary>
-    public long Ticks
-    {
-        get
-        {
-            lock (_gate) return _held;
-        }
-    }
+    public long Ticks => _queries.Ticks;
 
     /// <summary>Symbols held in memory.</summary>
-    public int Symbols
-    {
-        get
-        {
-            lock (_gate) return _symbols.Count;
-        }
-    }
+    public int Symbols => _queries.Symbols;
 
     /// <summary>The open partitions, ascending.</summary>
     public IReadOnlyCollection<int> OpenPartitions
     {
         get
         {
-            lock (_gate) return [.. _partitions.Keys.Order()];
+            lock (_symbols.Gate) return [.. _partitions.Keys.Order()];
         }
     }
 
@@ -138,14 +116,14 @@ public sealed class TickHistory : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         if (_partitions.ContainsKey(partition)) return;
         var p = _loader.Load(partition, FilePath(partition), fromOffset);
-        lock (_gate)
+        lock (_symbols.Gate)
         {
             _partitions.Add(partition, p);
-            foreach (var ring in p.Rings) Register(ring);
-            _held += p.Live;
-            if (p.LoadedNewest > _newest) _newest = p.LoadedNewest;
+            foreach (var ring in p.Rings) _symbols.Register(ring);
+            _symbols.Held += p.Live;
+            if (p.LoadedNewest > _symbols.Newest) _symbols.Newest = p.LoadedNewest;
             // A loaded ring may move its symbol's newest on, past ticks the symbol's other partitions hold.
-            foreach (var ring in p.Rings) TrimSymbol(ring.Entry);
+            foreach (var ring in p.Rings) _symbols.Trim(ring.Entry);
         }
     }
 
@@ -164,16 +142,12 @@ public sealed class TickHistory : IDisposable
         {
             p.File.Dispose();
             if (_last == p) _last = null;
-            lock (_gate)
+            lock (_symbols.Gate)
             {
                 _partitions.Remove(partition);
-                foreach (var ring in p.Rings) Unregister(ring);
-                _held -= p.Live;
-                _newest = NoTime;
-                foreach (var entry in _symbols.Values)
-                {
-                    if (entry.Newest > _newest) _newest = entry.Newest;
-                }
+                foreach (var ring in p.Rings) _symbols.Unregister(ring);
+                _symbols.Held -= p.Live;
+                _symbols.RefreshNewest();
             }
         }
     }
@@ -193,22 +167,22 @@ public sealed class TickHistory : IDisposable
         var p = _last is { } last && last.Id == partition ? last : PartitionFor(partition);
         long time = (timestamp.Kind == DateTimeKind.Local ? timestamp.ToUniversalTime() : timestamp).Ticks;
         SymbolRing? ring;
-        lock (_gate)
+        lock (_symbols.Gate)
         {
             if (p.BySymbol.TryGetValue(symbol, out ring) && ring.Count > 0 && time < ring.Last) return;
             // The symbol may be held in other partitions too: its age bound is measured over all of them.
             var entry = ring?.Entry ?? _symbols.GetValueOrDefault(symbol);
-            if (entry is not null && time < Cutoff(entry)) return;
+            if (entry is not null && time < _symbols.Cutoff(entry)) return;
             ring ??= AddRing(p, symbol);
             int dropped = ring.Add(offset, time, price);
             p.Live += 1 - dropped;
-            _held += 1 - dropped;
-            if (time > _newest) _newest = time;
+            _symbols.Held += 1 - dropped;
+            if (time > _symbols.Newest) _symbols.Newest = time;
             entry = ring.Entry;
             if (time > entry.Newest)
             {
                 entry.Newest = time;
-                TrimSymbol(entry);
+                _symbols.Trim(entry);
             }
         }
         int size = TickRecordFormat.RecordOverhead + ring.Utf8.Length;
@@ -230,16 +204,16 @@ public sealed class TickHistory : IDisposable
         {
             WriteBuffer(p);
             if (p.Compaction is { Background.IsCompleted: true } done) done.Finish();
-            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p)) TickHistoryCompaction.Start(p, _gate, _logger, () => CompactionWritten?.Invoke());
+            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p)) TickHistoryCompaction.Start(p, _symbols.Gate, _logger, () => CompactionWritten?.Invoke());
         }
         // Read without the lock: only this thread trims, so only this thread sets it.
-        if (!_emptied) return;
-        lock (_gate)
+        if (!_symbols.Emptied) return;
+        lock (_symbols.Gate)
         {
-            _emptied = false;
+            _symbols.Emptied = false;
             foreach (var p in _partitions.Values)
             {
-                if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(RemoveIfEmpty);
+                if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(_symbols.RemoveIfEmpty);
             }
         }
     }
@@ -251,101 +225,23 @@ public sealed class TickHistory : IDisposable
     /// The symbol's last <paramref name="count"/> held ticks, oldest first, and how many ticks were ever appended for it
     /// (<see cref="Appended"/>) at the same instant: safe to call from any thread.
     /// </summary>
-    public IReadOnlyList<Tick> Recent(string symbol, int count, out long appended)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var ticks = new List<Tick>();
-        appended = 0;
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return [];
-            foreach (var ring in entry.Rings) appended += ring.Appended;
-            if (count == 0) return [];
-            foreach (var ring in entry.Rings) CopyHeld(ring, count, ticks);
-            if (entry.Rings.Count == 1) return ticks;
-        }
-        return ticks.OrderBy(t => t.Timestamp).TakeLast(count).ToList();
-    }
+    public IReadOnlyList<Tick> Recent(string symbol, int count, out long appended) => _queries.Recent(symbol, count, out appended);
 
     /// <summary>
     /// Ticks ever appended for <paramref name="symbol"/> since its partitions were opened (loaded ones included), a
     /// counter that only grows while they stay open: the difference of two readings is the ticks appended in between.
     /// </summary>
-    public long Appended(string symbol)
-    {
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
-            long appended = 0;
-            foreach (var ring in entry.Rings) appended += ring.Appended;
-            return appended;
-        }
-    }
+    public long Appended(string symbol) => _queries.Appended(symbol);
 
     /// <summary>Ticks held of <paramref name="symbol"/>; 0 when it is unknown.</summary>
-    public int Count(string symbol)
-    {
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
-            int count = 0;
-            foreach (var ring in entry.Rings) count += ring.Count;
-            return count;
-        }
-    }
+    public int Count(string symbol) => _queries.Count(symbol);
 
     /// <summary>
     /// Every held tick of every open partition within both bounds, grouped by symbol (symbols in order of first
     /// appearance), each symbol's ticks in time order. Safe to call while another thread appends: each symbol is copied
     /// at one instant, symbols one after another.
     /// </summary>
-    public List<Tick> Snapshot()
-    {
-        SymbolRing[][] groups;
-        long held;
-        lock (_gate)
-        {
-            held = _held;
-            groups = [.. _symbols.Values.OrderBy(e => e.Order).Select(e => e.Rings.ToArray())];
-        }
-        var ticks = new List<Tick>((int)Math.Min(held + held / 32 + 1024, Array.MaxLength));
-        var offsets = new long[64];
-        var times = new long[64];
-        var prices = new double[64];
-        foreach (var rings in groups)
-        {
-            int start = ticks.Count;
-            foreach (var ring in rings)
-            {
-                // Copied under the lock as raw values and turned into ticks outside it, so Append waits for one
-                // symbol's copy at most.
-                int n;
-                lock (_gate)
-                {
-                    if (ring.Removed) continue;
-                    n = ring.Count;
-                    if (times.Length < n)
-                    {
-                        times = new long[Math.Max(n, times.Length * 2)];
-                        prices = new double[times.Length];
-                        offsets = new long[times.Length];
-                    }
-                    ring.CopyOldest(n, offsets, times, prices);
-                }
-                int at = ticks.Count;
-                CollectionsMarshal.SetCount(ticks, at + n);
-                var into = CollectionsMarshal.AsSpan(ticks)[at..];
-                for (int i = 0; i < n; i++) into[i] = new Tick(ring.Symbol, new DateTime(times[i], DateTimeKind.Utc), prices[i]);
-            }
-            if (rings.Length > 1)
-            {
-                var merged = ticks.GetRange(start, ticks.Count - start).OrderBy(t => t.Timestamp).ToList();
-                ticks.RemoveRange(start, merged.Count);
-                ticks.AddRange(merged);
-            }
-        }
-        return ticks;
-    }
+    public List<Tick> Snapshot() => _queries.Snapshot();
 
     /// <summary>Flushes and closes every open partition.</summary>
     public void Dispose()
@@ -362,8 +258,6 @@ public sealed class TickHistory : IDisposable
     internal Task CompactionTask(int partition) =>
         _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Background : Task.CompletedTask;
 
-    private long Cutoff(SymbolEntry entry) => entry.Newest == NoTime ? NoTime : entry.Newest - _maxAge;
-
     /// <exception cref="ArgumentException">The topic is empty or cannot be part of a file name.</exception>
     internal static void CheckTopic(string topic)
     {
@@ -372,6 +266,9 @@ public sealed class TickHistory : IDisposable
     }
 
     internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
+
+    /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
+    internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
 
     /// <inheritdoc cref="TickRecordFormat.SymbolBytes"/>
     internal static byte[] SymbolBytes(string symbol) => TickRecordFormat.SymbolBytes(symbol);
@@ -397,64 +294,8 @@ public sealed class TickHistory : IDisposable
     private SymbolRing AddRing(HistoryPartition p, string symbol)
     {
         var ring = p.AddRing(symbol, SymbolBytes(symbol), _settings.MaxTicksPerSymbol);
-        Register(ring);
+        _symbols.Register(ring);
         return ring;
-    }
-
-    private void Register(SymbolRing ring)
-    {
-        if (!_symbols.TryGetValue(ring.Symbol, out var entry))
-            _symbols.Add(ring.Symbol, entry = new SymbolEntry(_nextOrder++));
-        entry.Rings.Add(ring);
-        ring.Entry = entry;
-        if (ring.Count > 0 && ring.Last > entry.Newest) entry.Newest = ring.Last;
-    }
-
-    private void Unregister(SymbolRing ring)
-    {
-        ring.Removed = true;
-        var entry = ring.Entry;
-        entry.Rings.Remove(ring);
-        if (entry.Rings.Count == 0)
-        {
-            _symbols.Remove(ring.Symbol);
-            return;
-        }
-        // The symbol's newest tick may have been this ring's: the rings left are bounded from their own newest on.
-        entry.Newest = NoTime;
-        foreach (var other in entry.Rings)
-        {
-            if (other.Count > 0 && other.Last > entry.Newest) entry.Newest = other.Last;
-        }
-    }
-
-    private bool RemoveIfEmpty(SymbolRing ring)
-    {
-        if (ring.Count > 0) return false;
-        ring.Owner.BySymbol.Remove(ring.Symbol);
-        Unregister(ring);
-        return true;
-    }
-
-    /// <summary>Drops the ticks of every ring of the symbol that are older than its age bound.</summary>
-    private void TrimSymbol(SymbolEntry entry)
-    {
-        long cutoff = Cutoff(entry);
-        foreach (var ring in entry.Rings)
-        {
-            if (ring.Count == 0 || ring.Oldest >= cutoff) continue;
-            int dropped = ring.DropBefore(cutoff);
-            ring.Owner.Live -= dropped;
-            _held -= dropped;
-            if (ring.Count == 0) _emptied = true;
-        }
-    }
-
-    private static void CopyHeld(SymbolRing ring, int most, List<Tick> into)
-    {
-        if (ring.Removed) return;
-        for (int age = Math.Max(0, ring.Count - most); age < ring.Count; age++)
-            into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
     }
 
     private void WriteBuffer(HistoryPartition p)
@@ -474,7 +315,4 @@ public sealed class TickHistory : IDisposable
         Volatile.Write(ref p.Length, p.Length + p.Buffered);
         p.Buffered = 0;
     }
-
-    /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
-    internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
 }
