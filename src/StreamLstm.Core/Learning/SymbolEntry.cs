@@ -11,4 +11,26 @@ internal sealed class SymbolEntry(long order)
 
     /// <summary>The newest event time over the symbol's rings, which its age bound is measured from.</summary>
     public long Newest = TickHistory.NoTime;
+
+    /// <summary>Ticks ever added to the symbol's rings (see <see cref="SymbolRing.Appended"/>).</summary>
+    public long Appended
+    {
+        get
+        {
+            long appended = 0;
+            foreach (var ring in Rings) appended += ring.Appended;
+            return appended;
+        }
+    }
+
+    /// <summary>Ticks held in the symbol's rings.</summary>
+    public int Count
+    {
+        get
+        {
+            int count = 0;
+            foreach (var ring in Rings) count += ring.Count;
+            return count;
+        }
+    }
 }

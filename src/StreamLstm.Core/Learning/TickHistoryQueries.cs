@@ -45,7 +45,7 @@ internal sealed class TickHistoryQueries(SymbolTable symbols)
         lock (symbols.Gate)
         {
             if (!symbols.TryGetValue(symbol, out var entry)) return [];
-            foreach (var ring in entry.Rings) appended += ring.Appended;
+            appended = entry.Appended;
             if (count == 0) return [];
             foreach (var ring in entry.Rings) CopyHeld(ring, count, ticks);
             if (entry.Rings.Count == 1) return ticks;
@@ -56,25 +56,13 @@ internal sealed class TickHistoryQueries(SymbolTable symbols)
     /// <inheritdoc cref="TickHistory.Appended"/>
     public long Appended(string symbol)
     {
-        lock (symbols.Gate)
-        {
-            if (!symbols.TryGetValue(symbol, out var entry)) return 0;
-            long appended = 0;
-            foreach (var ring in entry.Rings) appended += ring.Appended;
-            return appended;
-        }
+        lock (symbols.Gate) return symbols.TryGetValue(symbol, out var entry) ? entry.Appended : 0;
     }
 
     /// <inheritdoc cref="TickHistory.Count"/>
     public int Count(string symbol)
     {
-        lock (symbols.Gate)
-        {
-            if (!symbols.TryGetValue(symbol, out var entry)) return 0;
-            int count = 0;
-            foreach (var ring in entry.Rings) count += ring.Count;
-            return count;
-        }
+        lock (symbols.Gate) return symbols.TryGetValue(symbol, out var entry) ? entry.Count : 0;
     }
 
     /// <inheritdoc cref="TickHistory.Snapshot"/>
