@@ -44,6 +44,9 @@ namespace StreamLstm.Learning;
 /// </remarks>
 public sealed class TickHistory : IDisposable
 {
+    // The public face and the partition bookkeeping; the rest is shared out: SymbolTable and SymbolRing hold the
+    // ticks, TickHistoryQueries reads them, TickHistoryLoader opens a partition's file and recovers it from a crash,
+    // TickHistoryCompaction compacts it, and TickRecordFormat, TickRecordReader and TickRecordWriter know its records.
     internal const int HeaderSize = TickRecordFormat.HeaderSize;
     internal const int MaxSymbolBytes = TickRecordFormat.MaxSymbolBytes;
     /// <summary>The event time of no tick: what a newest time is while nothing is held.</summary>
@@ -204,7 +207,8 @@ public sealed class TickHistory : IDisposable
         {
             WriteBuffer(p);
             if (p.Compaction is { Background.IsCompleted: true } done) done.Finish();
-            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p)) TickHistoryCompaction.Start(p, _symbols.Gate, _logger, () => CompactionWritten?.Invoke());
+            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p))
+                TickHistoryCompaction.Start(p, _symbols.Gate, _logger, () => CompactionWritten?.Invoke());
         }
         // Read without the lock: only this thread trims, so only this thread sets it.
         if (!_symbols.Emptied) return;
@@ -266,6 +270,8 @@ public sealed class TickHistory : IDisposable
     }
 
     internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
+
+    // The file format and crash recovery as TickHistoryFiles and the tests know them.
 
     /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
     internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
