@@ -1,10 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamLstm.Ticks;
@@ -49,38 +42,29 @@ namespace StreamLstm.Learning;
 /// </para>
 /// <para><see cref="TickHistoryFiles"/> reads the files, and removes ticks from them, while no worker has them open.</para>
 /// </remarks>
-public sealed partial class TickHistory : IDisposable
+public sealed class TickHistory : IDisposable
 {
-    internal const int HeaderSize = 8;
-    private const uint FormatVersion = 2;
-    internal const int MaxSymbolBytes = 256;
-    private const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
-    private const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
-    private const int WriteBufferSize = 64 * 1024;
-    private const long CompactionSlack = 10_000;
-    private const long CatchUpBytes = 256 * 1024;
-    private const long NoTime = long.MinValue;
-    private const string CompactingSuffix = ".compacting";
+    // The public face and the partition bookkeeping; the rest is shared out: SymbolTable and SymbolRing hold the
+    // ticks, TickHistoryQueries reads them, TickHistoryLoader opens a partition's file and recovers it from a crash,
+    // TickHistoryCompaction compacts it, and TickRecordFormat, TickRecordReader and TickRecordWriter know its records.
+    internal const int HeaderSize = TickRecordFormat.HeaderSize;
+    internal const int MaxSymbolBytes = TickRecordFormat.MaxSymbolBytes;
+    /// <summary>The event time of no tick: what a newest time is while nothing is held.</summary>
+    internal const long NoTime = long.MinValue;
+    internal const string CompactingSuffix = ".compacting";
     internal const string NewSuffix = ".new";
     internal const string OldSuffix = ".old";
     internal const string FileSuffix = ".ticks";
 
-    private static ReadOnlySpan<byte> Magic => "SLTH"u8;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly HistorySettings _settings;
     private readonly string _topic;
     private readonly string _directory;
-    private readonly long _maxAge;
     private readonly ILogger _logger;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<int, Partition> _partitions = [];
-    private readonly Dictionary<string, SymbolEntry> _symbols = new(StringComparer.Ordinal);
-    private Partition? _last;
-    private long _newest = NoTime;
-    private long _held;
-    private long _nextOrder;
-    private bool _emptied;
+    private readonly TickHistoryLoader _loader;
+    private readonly SymbolTable _symbols;
+    private readonly TickHistoryQueries _queries;
+    private readonly Dictionary<int, HistoryPartition> _partitions = [];
+    private HistoryPartition? _last;
     private bool _disposed;
 
     /// <summary>A history of the ticks of <paramref name="topic"/>; no partition is open yet.</summary>
@@ -93,43 +77,27 @@ public sealed partial class TickHistory : IDisposable
         _settings = settings;
         _topic = topic;
         _directory = Path.GetFullPath(settings.Directory);
-        _maxAge = settings.MaxAge.Ticks;
         _logger = logger ?? NullLogger.Instance;
+        _loader = new TickHistoryLoader(_directory, settings.MaxTicksPerSymbol, _logger);
+        _symbols = new SymbolTable(settings.MaxAge.Ticks);
+        _queries = new TickHistoryQueries(_symbols);
     }
 
     /// <summary>Newest event time held over all symbols (UTC), or null when nothing is held.</summary>
-    public DateTime? Newest
-    {
-        get
-        {
-            lock (_gate) return _newest == NoTime ? null : new DateTime(_newest, DateTimeKind.Utc);
-        }
-    }
+    public DateTime? Newest => _queries.Newest;
 
     /// <summary>Ticks held in memory.</summary>
-    public long Ticks
-    {
-        get
-        {
-            lock (_gate) return _held;
-        }
-    }
+    public long Ticks => _queries.Ticks;
 
     /// <summary>Symbols held in memory.</summary>
-    public int Symbols
-    {
-        get
-        {
-            lock (_gate) return _symbols.Count;
-        }
-    }
+    public int Symbols => _queries.Symbols;
 
     /// <summary>The open partitions, ascending.</summary>
     public IReadOnlyCollection<int> OpenPartitions
     {
         get
         {
-            lock (_gate) return [.. _partitions.Keys.Order()];
+            lock (_symbols.Gate) return [.. _partitions.Keys.Order()];
         }
     }
 
@@ -150,15 +118,15 @@ public sealed partial class TickHistory : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
         if (_partitions.ContainsKey(partition)) return;
-        var p = Load(partition, fromOffset);
-        lock (_gate)
+        var p = _loader.Load(partition, FilePath(partition), fromOffset);
+        lock (_symbols.Gate)
         {
             _partitions.Add(partition, p);
-            foreach (var ring in p.Rings) Register(ring);
-            _held += p.Live;
-            if (p.LoadedNewest > _newest) _newest = p.LoadedNewest;
+            foreach (var ring in p.Rings) _symbols.Register(ring);
+            _symbols.Held += p.Live;
+            if (p.LoadedNewest > _symbols.Newest) _symbols.Newest = p.LoadedNewest;
             // A loaded ring may move its symbol's newest on, past ticks the symbol's other partitions hold.
-            foreach (var ring in p.Rings) TrimSymbol(ring.Entry);
+            foreach (var ring in p.Rings) _symbols.Trim(ring.Entry);
         }
     }
 
@@ -168,7 +136,7 @@ public sealed partial class TickHistory : IDisposable
         if (!_partitions.TryGetValue(partition, out var p)) return;
         try
         {
-            AbandonCompaction(p);
+            p.Compaction?.Abandon();
             p.OldDeleted.Wait();
             WriteBuffer(p);
             p.File.Flush(flushToDisk: true);
@@ -177,16 +145,12 @@ public sealed partial class TickHistory : IDisposable
         {
             p.File.Dispose();
             if (_last == p) _last = null;
-            lock (_gate)
+            lock (_symbols.Gate)
             {
                 _partitions.Remove(partition);
-                foreach (var ring in p.Rings) Unregister(ring);
-                _held -= p.Live;
-                _newest = NoTime;
-                foreach (var entry in _symbols.Values)
-                {
-                    if (entry.Newest > _newest) _newest = entry.Newest;
-                }
+                foreach (var ring in p.Rings) _symbols.Unregister(ring);
+                _symbols.Held -= p.Live;
+                _symbols.RefreshNewest();
             }
         }
     }
@@ -206,27 +170,27 @@ public sealed partial class TickHistory : IDisposable
         var p = _last is { } last && last.Id == partition ? last : PartitionFor(partition);
         long time = (timestamp.Kind == DateTimeKind.Local ? timestamp.ToUniversalTime() : timestamp).Ticks;
         SymbolRing? ring;
-        lock (_gate)
+        lock (_symbols.Gate)
         {
             if (p.BySymbol.TryGetValue(symbol, out ring) && ring.Count > 0 && time < ring.Last) return;
             // The symbol may be held in other partitions too: its age bound is measured over all of them.
             var entry = ring?.Entry ?? _symbols.GetValueOrDefault(symbol);
-            if (entry is not null && time < Cutoff(entry)) return;
+            if (entry is not null && time < _symbols.Cutoff(entry)) return;
             ring ??= AddRing(p, symbol);
             int dropped = ring.Add(offset, time, price);
             p.Live += 1 - dropped;
-            _held += 1 - dropped;
-            if (time > _newest) _newest = time;
+            _symbols.Held += 1 - dropped;
+            if (time > _symbols.Newest) _symbols.Newest = time;
             entry = ring.Entry;
             if (time > entry.Newest)
             {
                 entry.Newest = time;
-                TrimSymbol(entry);
+                _symbols.Trim(entry);
             }
         }
-        int size = RecordOverhead + ring.Utf8.Length;
-        if (WriteBufferSize - p.Buffered < size) WriteBuffer(p);
-        EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
+        int size = TickRecordFormat.RecordOverhead + ring.Utf8.Length;
+        if (HistoryPartition.WriteBufferSize - p.Buffered < size) WriteBuffer(p);
+        TickRecordFormat.EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
         p.Buffered += size;
         p.Records++;
     }
@@ -242,17 +206,18 @@ public sealed partial class TickHistory : IDisposable
         foreach (var p in _partitions.Values)
         {
             WriteBuffer(p);
-            if (p.Compaction is { Task.IsCompleted: true }) FinishCompaction(p);
-            else if (p.Compaction is null && p.Records > 2 * p.Live + CompactionSlack && p.Records >= p.RetryCompactionAt) StartCompaction(p);
+            if (p.Compaction is { Background.IsCompleted: true } done) done.Finish();
+            else if (p.Compaction is null && TickHistoryCompaction.IsDue(p))
+                TickHistoryCompaction.Start(p, _symbols.Gate, _logger, () => CompactionWritten?.Invoke());
         }
         // Read without the lock: only this thread trims, so only this thread sets it.
-        if (!_emptied) return;
-        lock (_gate)
+        if (!_symbols.Emptied) return;
+        lock (_symbols.Gate)
         {
-            _emptied = false;
+            _symbols.Emptied = false;
             foreach (var p in _partitions.Values)
             {
-                if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(RemoveIfEmpty);
+                if (p.Rings.Exists(r => r.Count == 0)) p.Rings.RemoveAll(_symbols.RemoveIfEmpty);
             }
         }
     }
@@ -264,101 +229,23 @@ public sealed partial class TickHistory : IDisposable
     /// The symbol's last <paramref name="count"/> held ticks, oldest first, and how many ticks were ever appended for it
     /// (<see cref="Appended"/>) at the same instant: safe to call from any thread.
     /// </summary>
-    public IReadOnlyList<Tick> Recent(string symbol, int count, out long appended)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var ticks = new List<Tick>();
-        appended = 0;
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return [];
-            foreach (var ring in entry.Rings) appended += ring.Appended;
-            if (count == 0) return [];
-            foreach (var ring in entry.Rings) CopyHeld(ring, count, ticks);
-            if (entry.Rings.Count == 1) return ticks;
-        }
-        return ticks.OrderBy(t => t.Timestamp).TakeLast(count).ToList();
-    }
+    public IReadOnlyList<Tick> Recent(string symbol, int count, out long appended) => _queries.Recent(symbol, count, out appended);
 
     /// <summary>
     /// Ticks ever appended for <paramref name="symbol"/> since its partitions were opened (loaded ones included), a
     /// counter that only grows while they stay open: the difference of two readings is the ticks appended in between.
     /// </summary>
-    public long Appended(string symbol)
-    {
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
-            long appended = 0;
-            foreach (var ring in entry.Rings) appended += ring.Appended;
-            return appended;
-        }
-    }
+    public long Appended(string symbol) => _queries.Appended(symbol);
 
     /// <summary>Ticks held of <paramref name="symbol"/>; 0 when it is unknown.</summary>
-    public int Count(string symbol)
-    {
-        lock (_gate)
-        {
-            if (!_symbols.TryGetValue(symbol, out var entry)) return 0;
-            int count = 0;
-            foreach (var ring in entry.Rings) count += ring.Count;
-            return count;
-        }
-    }
+    public int Count(string symbol) => _queries.Count(symbol);
 
     /// <summary>
     /// Every held tick of every open partition within both bounds, grouped by symbol (symbols in order of first
     /// appearance), each symbol's ticks in time order. Safe to call while another thread appends: each symbol is copied
     /// at one instant, symbols one after another.
     /// </summary>
-    public List<Tick> Snapshot()
-    {
-        SymbolRing[][] groups;
-        long held;
-        lock (_gate)
-        {
-            held = _held;
-            groups = [.. _symbols.Values.OrderBy(e => e.Order).Select(e => e.Rings.ToArray())];
-        }
-        var ticks = new List<Tick>((int)Math.Min(held + held / 32 + 1024, Array.MaxLength));
-        var offsets = new long[64];
-        var times = new long[64];
-        var prices = new double[64];
-        foreach (var rings in groups)
-        {
-            int start = ticks.Count;
-            foreach (var ring in rings)
-            {
-                // Copied under the lock as raw values and turned into ticks outside it, so Append waits for one
-                // symbol's copy at most.
-                int n;
-                lock (_gate)
-                {
-                    if (ring.Removed) continue;
-                    n = ring.Count;
-                    if (times.Length < n)
-                    {
-                        times = new long[Math.Max(n, times.Length * 2)];
-                        prices = new double[times.Length];
-                        offsets = new long[times.Length];
-                    }
-                    ring.CopyOldest(n, offsets, times, prices);
-                }
-                int at = ticks.Count;
-                CollectionsMarshal.SetCount(ticks, at + n);
-                var into = CollectionsMarshal.AsSpan(ticks)[at..];
-                for (int i = 0; i < n; i++) into[i] = new Tick(ring.Symbol, new DateTime(times[i], DateTimeKind.Utc), prices[i]);
-            }
-            if (rings.Length > 1)
-            {
-                var merged = ticks.GetRange(start, ticks.Count - start).OrderBy(t => t.Timestamp).ToList();
-                ticks.RemoveRange(start, merged.Count);
-                ticks.AddRange(merged);
-            }
-        }
-        return ticks;
-    }
+    public List<Tick> Snapshot() => _queries.Snapshot();
 
     /// <summary>Flushes and closes every open partition.</summary>
     public void Dispose()
@@ -373,9 +260,7 @@ public sealed partial class TickHistory : IDisposable
 
     /// <summary>The partition's running compaction, or a completed task when there is none.</summary>
     internal Task CompactionTask(int partition) =>
-        _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Task : Task.CompletedTask;
-
-    private long Cutoff(SymbolEntry entry) => entry.Newest == NoTime ? NoTime : entry.Newest - _maxAge;
+        _partitions.TryGetValue(partition, out var p) && p.Compaction is { } c ? c.Background : Task.CompletedTask;
 
     /// <exception cref="ArgumentException">The topic is empty or cannot be part of a file name.</exception>
     internal static void CheckTopic(string topic)
@@ -386,41 +271,22 @@ public sealed partial class TickHistory : IDisposable
 
     internal static string FileName(string topic, int partition) => $"{topic}-{partition}{FileSuffix}";
 
-    /// <summary>The symbol's record bytes (strict UTF-8).</summary>
-    /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/> or not valid UTF-16.</exception>
-    internal static byte[] SymbolBytes(string symbol)
-    {
-        if (SymbolRules.Validate(symbol) is { } problem) throw new ArgumentException(problem, nameof(symbol));
-        try
-        {
-            return StrictUtf8.GetBytes(symbol);
-        }
-        catch (EncoderFallbackException)
-        {
-            throw new ArgumentException("symbol is not valid UTF-16", nameof(symbol));
-        }
-    }
+    // The file format and crash recovery as TickHistoryFiles and the tests know them.
 
-    /// <summary>Decodes a record's symbol; false when it is not valid UTF-8, which makes the record bad.</summary>
+    /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
+    internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
+
+    /// <inheritdoc cref="TickRecordFormat.SymbolBytes"/>
+    internal static byte[] SymbolBytes(string symbol) => TickRecordFormat.SymbolBytes(symbol);
+
+    /// <inheritdoc cref="TickRecordFormat.TryDecodeSymbol"/>
     internal static bool TryDecodeSymbol(ReadOnlySpan<byte> utf8, Span<char> chars, out int length) =>
-        Utf8.ToUtf16(utf8, chars, out _, out length, replaceInvalidSequences: false) == OperationStatus.Done;
+        TickRecordFormat.TryDecodeSymbol(utf8, chars, out length);
 
-    /// <summary>
-    /// Undoes what a crash left beside the history file <paramref name="path"/>: restores <c>*.old</c> when the file
-    /// itself is missing (a compaction stopped between its renames), else deletes it, and deletes half-written files.
-    /// </summary>
-    internal static void CleanUpAfterCrash(string path)
-    {
-        if (File.Exists(path + OldSuffix))
-        {
-            if (File.Exists(path)) TryDelete(path + OldSuffix);
-            else File.Move(path + OldSuffix, path);
-        }
-        TryDelete(path + CompactingSuffix);
-        TryDelete(path + NewSuffix);
-    }
+    /// <inheritdoc cref="TickHistoryLoader.CleanUpAfterCrash"/>
+    internal static void CleanUpAfterCrash(string path) => TickHistoryLoader.CleanUpAfterCrash(path);
 
-    private Partition PartitionFor(int partition)
+    private HistoryPartition PartitionFor(int partition)
     {
         if (!_partitions.TryGetValue(partition, out var p))
         {
@@ -431,70 +297,14 @@ public sealed partial class TickHistory : IDisposable
         return p;
     }
 
-    private SymbolRing AddRing(Partition p, string symbol)
+    private SymbolRing AddRing(HistoryPartition p, string symbol)
     {
         var ring = p.AddRing(symbol, SymbolBytes(symbol), _settings.MaxTicksPerSymbol);
-        Register(ring);
+        _symbols.Register(ring);
         return ring;
     }
 
-    private void Register(SymbolRing ring)
-    {
-        if (!_symbols.TryGetValue(ring.Symbol, out var entry))
-            _symbols.Add(ring.Symbol, entry = new SymbolEntry(_nextOrder++));
-        entry.Rings.Add(ring);
-        ring.Entry = entry;
-        if (ring.Count > 0 && ring.Last > entry.Newest) entry.Newest = ring.Last;
-    }
-
-    private void Unregister(SymbolRing ring)
-    {
-        ring.Removed = true;
-        var entry = ring.Entry;
-        entry.Rings.Remove(ring);
-        if (entry.Rings.Count == 0)
-        {
-            _symbols.Remove(ring.Symbol);
-            return;
-        }
-        // The symbol's newest tick may have been this ring's: the rings left are bounded from their own newest on.
-        entry.Newest = NoTime;
-        foreach (var other in entry.Rings)
-        {
-            if (other.Count > 0 && other.Last > entry.Newest) entry.Newest = other.Last;
-        }
-    }
-
-    private bool RemoveIfEmpty(SymbolRing ring)
-    {
-        if (ring.Count > 0) return false;
-        ring.Owner.BySymbol.Remove(ring.Symbol);
-        Unregister(ring);
-        return true;
-    }
-
-    /// <summary>Drops the ticks of every ring of the symbol that are older than its age bound.</summary>
-    private void TrimSymbol(SymbolEntry entry)
-    {
-        long cutoff = Cutoff(entry);
-        foreach (var ring in entry.Rings)
-        {
-            if (ring.Count == 0 || ring.Oldest >= cutoff) continue;
-            int dropped = ring.DropBefore(cutoff);
-            ring.Owner.Live -= dropped;
-            _held -= dropped;
-            if (ring.Count == 0) _emptied = true;
-        }
-    }
-
-    private static void CopyHeld(SymbolRing ring, int most, List<Tick> into)
-    {
-        if (ring.Removed) return;
-        for (int age = Math.Max(0, ring.Count - most); age < ring.Count; age++)
-            into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
-    }
-
-    private void WriteBuffer(Partition p)
+    private void WriteBuffer(HistoryPartition p)
     {
         if (p.Buffered == 0) return;
         try
@@ -511,595 +321,4 @@ public sealed partial class TickHistory : IDisposable
         Volatile.Write(ref p.Length, p.Length + p.Buffered);
         p.Buffered = 0;
     }
-
-    private Partition Load(int partition, long fromOffset)
-    {
-        System.IO.Directory.CreateDirectory(_directory);
-        var path = FilePath(partition);
-        CleanUpAfterCrash(path);
-        if (File.Exists(path))
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-            try
-            {
-                if (ReadHeader(stream) is { } problem)
-                {
-                    stream.Dispose();
-                    var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
-                    File.Move(path, aside);
-                    LogSetAside(_logger, path, problem, aside);
-                }
-                else
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var p = new Partition(partition, path, stream);
-                    var (end, replayed) = ReadRecords(p, fromOffset);
-                    if (end < stream.Length)
-                    {
-                        LogTruncated(_logger, path, stream.Length - end);
-                        stream.SetLength(end);
-                    }
-                    stream.Position = end;
-                    p.Length = end;
-                    if (replayed > 0)
-                    {
-                        // A symbol whose every record is about to be consumed again holds nothing until it is.
-                        foreach (var ring in p.Rings)
-                        {
-                            if (ring.Count == 0) p.BySymbol.Remove(ring.Symbol);
-                        }
-                        p.Rings.RemoveAll(r => r.Count == 0);
-                        Rewrite(p);
-                        LogRewound(_logger, path, replayed, fromOffset);
-                    }
-                    LogLoaded(_logger, path, p.Live, p.Rings.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    return p;
-                }
-            }
-            catch
-            {
-                stream.Dispose();
-                throw;
-            }
-        }
-        CreateEmpty(path);
-        return new Partition(partition, path, OpenForAppend(path)) { Length = HeaderSize };
-    }
-
-    /// <summary>
-    /// Replaces the partition's file with one holding exactly its ticks in memory (written aside, flushed to disk,
-    /// renamed into place): after a restart that dropped ticks the consumer will deliver again.
-    /// </summary>
-    private void Rewrite(Partition p)
-    {
-        var temp = p.Path + NewSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            var writer = new RecordWriter(stream);
-            long records = 0;
-            foreach (var ring in p.Rings)
-            {
-                writer.Copy(ring, ring.Count);
-                writer.Write(ring.Utf8, ring.Count);
-                records += ring.Count;
-            }
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-            p.Records = records;
-        }
-        p.File.Dispose();
-        File.Move(temp, p.Path, overwrite: true);
-        p.File = OpenForAppend(p.Path);
-        p.Length = p.File.Length;
-    }
-
-    /// <summary>Reads the header from the stream's position; null when it is valid, else why it is not.</summary>
-    internal static string? ReadHeader(FileStream stream)
-    {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
-            return $"{stream.Length} bytes, shorter than the header";
-        if (!header[..4].SequenceEqual(Magic))
-            return "not a tick history file";
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-        return version == FormatVersion ? null : $"format version {version}, not {FormatVersion}";
-    }
-
-    /// <summary>
-    /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
-    /// or later; returns where the bad one starts and how many were skipped.
-    /// </summary>
-    private (long End, long Skipped) ReadRecords(Partition p, long fromOffset)
-    {
-        using var reader = new RecordReader(p.File);
-        var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
-        Span<char> chars = stackalloc char[MaxSymbolBytes];
-        long valid = HeaderSize, skipped = 0;
-        SymbolRing? previous = null;
-        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price))
-        {
-            SymbolRing? ring = previous;
-            if (ring is null || !utf8.SequenceEqual(ring.Utf8))
-            {
-                if (!TryDecodeSymbol(utf8, chars, out int length)) return (valid, skipped);
-                if (!lookup.TryGetValue(chars[..length], out ring))
-                {
-                    var symbol = new string(chars[..length]);
-                    if (SymbolRules.Validate(symbol) is not null) return (valid, skipped);
-                    ring = p.AddRing(symbol, utf8.ToArray(), _settings.MaxTicksPerSymbol);
-                }
-                previous = ring;
-            }
-            if (offset >= fromOffset)
-            {
-                skipped++;
-            }
-            else if (ring.Count == 0 || time >= ring.Last)
-            {
-                p.Live += 1 - ring.Add(offset, time, price);
-                if (time > p.LoadedNewest) p.LoadedNewest = time;
-            }
-            p.Records++;
-            valid += record.Length;
-        }
-        return (valid, skipped);
-    }
-
-    private static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
-    {
-        size = 0;
-        offset = 0;
-        time = 0;
-        price = 0;
-        if (data.Length < 2) return false;
-        int n = BinaryPrimitives.ReadUInt16LittleEndian(data);
-        if (n is 0 or > MaxSymbolBytes || data.Length < n + RecordOverhead) return false;
-        size = n + RecordOverhead;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data[(size - 4)..]) != Checksum(data[..(size - 4)])) return false;
-        offset = BinaryPrimitives.ReadInt64LittleEndian(data[(2 + n)..]);
-        time = BinaryPrimitives.ReadInt64LittleEndian(data[(10 + n)..]);
-        price = BinaryPrimitives.ReadDoubleLittleEndian(data[(18 + n)..]);
-        return time >= 0 && time <= DateTime.MaxValue.Ticks && double.IsFinite(price) && price > 0;
-    }
-
-    private static int EncodeRecord(Span<byte> into, byte[] utf8, long offset, long time, double price)
-    {
-        int n = utf8.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(into, (ushort)n);
-        utf8.CopyTo(into[2..]);
-        BinaryPrimitives.WriteInt64LittleEndian(into[(2 + n)..], offset);
-        BinaryPrimitives.WriteInt64LittleEndian(into[(10 + n)..], time);
-        BinaryPrimitives.WriteDoubleLittleEndian(into[(18 + n)..], price);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[(26 + n)..], Checksum(into[..(26 + n)]));
-        return n + RecordOverhead;
-    }
-
-    private static uint Checksum(ReadOnlySpan<byte> data)
-    {
-        uint crc = ~0u;
-        for (; data.Length >= 8; data = data[8..])
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-        foreach (var b in data) crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
-    }
-
-    private static void WriteHeader(Span<byte> into)
-    {
-        Magic.CopyTo(into);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[4..], FormatVersion);
-    }
-
-    private static void CreateEmpty(string path)
-    {
-        var temp = path + NewSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            Span<byte> header = stackalloc byte[HeaderSize];
-            WriteHeader(header);
-            stream.Write(header);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: false);
-    }
-
-    private static FileStream OpenForAppend(string path)
-    {
-        // Shared for reading only (an advisory shared lock on Unix): compaction's copy and `history list` may read it,
-        // and `history drop`, which opens the file exclusively, fails while the worker has it open.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-        stream.Seek(0, SeekOrigin.End);
-        return stream;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-    }
-
-    private void StartCompaction(Partition p)
-    {
-        var rings = p.Rings.ToArray();
-        var marks = new long[rings.Length];
-        for (int i = 0; i < rings.Length; i++) marks[i] = rings[i].Appended;
-        var compaction = new Compaction(p.Path + CompactingSuffix, p.Length, p.Records, rings, marks);
-        compaction.Task = Task.Run(() => WriteCompacted(p, compaction), compaction.Cancel.Token);
-        p.Compaction = compaction;
-    }
-
-    /// <summary>
-    /// Writes the ticks each ring held when the compaction started and still holds, then the old file's records
-    /// appended since; returns how far the old file was copied and how many live ticks were written.
-    /// </summary>
-    private (long CopiedTo, long Written) WriteCompacted(Partition p, Compaction c)
-    {
-        var token = c.Cancel.Token;
-        using var temp = new FileStream(c.TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-        var writer = new RecordWriter(temp);
-        long written = 0;
-        for (int i = 0; i < c.Rings.Length; i++)
-        {
-            token.ThrowIfCancellationRequested();
-            var ring = c.Rings[i];
-            int n;
-            lock (_gate)
-            {
-                if (ring.Removed) continue;
-                n = (int)Math.Max(0, ring.Count - (ring.Appended - c.Marks[i]));
-                writer.Copy(ring, n);
-            }
-            writer.Write(ring.Utf8, n);
-            written += n;
-        }
-        writer.Flush();
-        CompactionWritten?.Invoke();
-        // Records keep arriving while the new file is written and flushed to disk; catching up until few remain
-        // leaves FinishCompaction, on the appending thread, little to copy and flush.
-        long copiedTo = c.StartLength;
-        for (int round = 0; round < 8; round++)
-        {
-            long target = Volatile.Read(ref p.Length);
-            CopyRange(p.Path, copiedTo, target, temp, token);
-            copiedTo = target;
-            temp.Flush(flushToDisk: true);
-            if (Volatile.Read(ref p.Length) - copiedTo <= CatchUpBytes) break;
-        }
-        return (copiedTo, written);
-    }
-
-    private void FinishCompaction(Partition p)
-    {
-        var c = p.Compaction!;
-        p.Compaction = null;
-        c.Cancel.Dispose();
-        long before = p.Records;
-        try
-        {
-            var (copiedTo, written) = c.Task.GetAwaiter().GetResult();
-            using (var temp = new FileStream(c.TempPath, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0))
-            {
-                temp.Seek(0, SeekOrigin.End);
-                CopyRange(p.Path, copiedTo, p.Length, temp, CancellationToken.None);
-                temp.Flush(flushToDisk: true);
-            }
-            // Renaming over the old file would free its blocks on this thread (tens of ms for hundreds of MB): it is
-            // renamed aside instead and deleted in the background. Open restores it should a crash come in between.
-            var old = p.Path + OldSuffix;
-            p.OldDeleted.Wait();
-            p.File.Dispose();
-            try
-            {
-                File.Move(p.Path, old, overwrite: true);
-                try
-                {
-                    File.Move(c.TempPath, p.Path);
-                }
-                catch
-                {
-                    File.Move(old, p.Path);
-                    throw;
-                }
-                p.Records = written + (p.Records - c.StartRecords);
-                p.OldDeleted = Task.Run(() => TryDelete(old));
-            }
-            finally
-            {
-                p.File = OpenForAppend(p.Path);
-                Volatile.Write(ref p.Length, p.File.Length);
-            }
-            LogCompacted(_logger, p.Path, before, p.Records, Stopwatch.GetElapsedTime(c.Started).TotalMilliseconds);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            TryDelete(c.TempPath);
-            p.RetryCompactionAt = p.Records + p.Live + CompactionSlack;
-            LogCompactionFailed(_logger, p.Path, ex.Message);
-        }
-    }
-
-    private void AbandonCompaction(Partition p)
-    {
-        if (p.Compaction is not { } c) return;
-        p.Compaction = null;
-        c.Cancel.Cancel();
-        try { c.Task.Wait(); }
-        catch (AggregateException) { }
-        c.Cancel.Dispose();
-        TryDelete(c.TempPath);
-    }
-
-    private static void CopyRange(string path, long from, long to, FileStream into, CancellationToken token)
-    {
-        if (to <= from) return;
-        using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-        source.Position = from;
-        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-        try
-        {
-            for (long left = to - from; left > 0;)
-            {
-                token.ThrowIfCancellationRequested();
-                int read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (read == 0) throw new IOException($"{path} ended {left} bytes early while it was being compacted");
-                into.Write(buffer, 0, read);
-                left -= read;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private sealed class Partition(int id, string path, FileStream file)
-    {
-        public readonly int Id = id;
-        public readonly string Path = path;
-        public readonly Dictionary<string, SymbolRing> BySymbol = new(StringComparer.Ordinal);
-        public readonly List<SymbolRing> Rings = [];
-        public readonly byte[] Buffer = new byte[WriteBufferSize];
-        public FileStream File = file;
-        public int Buffered;
-        public long Length;
-        public long Records;
-        public long Live;
-        public long LoadedNewest = NoTime;
-        public long RetryCompactionAt;
-        public Task OldDeleted = Task.CompletedTask;
-        public Compaction? Compaction;
-
-        public SymbolRing AddRing(string symbol, byte[] utf8, int capacity)
-        {
-            var ring = new SymbolRing(this, symbol, utf8, capacity);
-            BySymbol.Add(symbol, ring);
-            Rings.Add(ring);
-            return ring;
-        }
-    }
-
-    /// <summary>
-    /// Reads a history file's records from the stream's position on, through a 1 MB buffer, up to the first that is
-    /// incomplete, fails its checksum or holds an invalid time or price (its symbol is for the caller to check).
-    /// </summary>
-    internal sealed class RecordReader(Stream stream) : IDisposable
-    {
-        private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        private int _pos, _end;
-        private bool _eof;
-
-        /// <summary>The next record, whole and as its fields; the spans are valid until the next call.</summary>
-        public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price)
-        {
-            if (_end - _pos < MaxRecordSize && !_eof)
-            {
-                _buffer.AsSpan(_pos, _end - _pos).CopyTo(_buffer);
-                _end -= _pos;
-                _pos = 0;
-                int read = stream.ReadAtLeast(_buffer.AsSpan(_end), _buffer.Length - _end, throwOnEndOfStream: false);
-                _eof = read < _buffer.Length - _end;
-                _end += read;
-            }
-            var data = _buffer.AsSpan(_pos, _end - _pos);
-            if (!TryReadRecord(data, out int size, out offset, out time, out price))
-            {
-                record = utf8 = default;
-                return false;
-            }
-            record = data[..size];
-            utf8 = record.Slice(2, size - RecordOverhead);
-            _pos += size;
-            return true;
-        }
-
-        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
-    }
-
-    /// <summary>
-    /// Writes a history file's header, then records through a 1 MB buffer (compaction and rewrite). A ring's ticks are
-    /// copied first (under the lock where needed), then encoded.
-    /// </summary>
-    private sealed class RecordWriter
-    {
-        private readonly FileStream _stream;
-        private readonly byte[] _buffer = new byte[1 << 20];
-        private int _used;
-        private long[] _offsets = new long[64], _times = new long[64];
-        private double[] _prices = new double[64];
-
-        public RecordWriter(FileStream stream)
-        {
-            _stream = stream;
-            WriteHeader(_buffer);
-            _used = HeaderSize;
-        }
-
-        /// <summary>Copies the oldest <paramref name="n"/> ticks of <paramref name="ring"/> for the next <see cref="Write"/>.</summary>
-        public void Copy(SymbolRing ring, int n)
-        {
-            if (_times.Length < n)
-            {
-                int length = Math.Max(n, _times.Length * 2);
-                (_offsets, _times, _prices) = (new long[length], new long[length], new double[length]);
-            }
-            ring.CopyOldest(n, _offsets, _times, _prices);
-        }
-
-        /// <summary>Encodes the <paramref name="n"/> ticks copied last as records of the symbol <paramref name="utf8"/>.</summary>
-        public void Write(byte[] utf8, int n)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                if (_buffer.Length - _used < MaxRecordSize) Flush();
-                _used += EncodeRecord(_buffer.AsSpan(_used), utf8, _offsets[j], _times[j], _prices[j]);
-            }
-        }
-
-        /// <summary>Writes what is buffered to the stream.</summary>
-        public void Flush()
-        {
-            _stream.Write(_buffer, 0, _used);
-            _used = 0;
-        }
-    }
-
-    private sealed class SymbolEntry(long order)
-    {
-        public readonly long Order = order;
-        public readonly List<SymbolRing> Rings = new(1);
-
-        /// <summary>The newest event time over the symbol's rings, which its age bound is measured from.</summary>
-        public long Newest = NoTime;
-    }
-
-    private sealed class Compaction(string tempPath, long startLength, long startRecords, SymbolRing[] rings, long[] marks)
-    {
-        public readonly string TempPath = tempPath;
-        public readonly long StartLength = startLength;
-        public readonly long StartRecords = startRecords;
-        public readonly SymbolRing[] Rings = rings;
-        public readonly long[] Marks = marks;
-        public readonly long Started = Stopwatch.GetTimestamp();
-        public readonly CancellationTokenSource Cancel = new();
-        public Task<(long CopiedTo, long Written)> Task = null!;
-    }
-
-    /// <summary>One symbol's ticks in one partition, oldest first, growing up to its capacity.</summary>
-    private sealed class SymbolRing(Partition owner, string symbol, byte[] utf8, int capacity)
-    {
-        public readonly Partition Owner = owner;
-        public readonly string Symbol = symbol;
-        public readonly byte[] Utf8 = utf8;
-        private long[] _offsets = new long[Math.Min(capacity, 16)];
-        private long[] _times = new long[Math.Min(capacity, 16)];
-        private double[] _prices = new double[Math.Min(capacity, 16)];
-        private int _head;
-
-        public int Count { get; private set; }
-
-        /// <summary>Ticks ever added, so a compaction can tell the ticks it must copy from those appended after it started.</summary>
-        public long Appended { get; private set; }
-
-        public bool Removed { get; set; }
-
-        /// <summary>The symbol's entry, set when the ring is registered.</summary>
-        public SymbolEntry Entry { get; set; } = null!;
-
-        public long Last => TimeAt(Count - 1);
-
-        public long Oldest => _times[_head];
-
-        public long TimeAt(int age) => _times[Slot(age)];
-
-        public double PriceAt(int age) => _prices[Slot(age)];
-
-        /// <summary>Adds a tick; returns 1 when the oldest was dropped to make room, else 0.</summary>
-        public int Add(long offset, long time, double price)
-        {
-            Appended++;
-            if (Count == _times.Length)
-            {
-                if (Count == capacity)
-                {
-                    _offsets[_head] = offset;
-                    _times[_head] = time;
-                    _prices[_head] = price;
-                    _head = _head + 1 == _times.Length ? 0 : _head + 1;
-                    return 1;
-                }
-                Grow();
-            }
-            int slot = Slot(Count);
-            _offsets[slot] = offset;
-            _times[slot] = time;
-            _prices[slot] = price;
-            Count++;
-            return 0;
-        }
-
-        /// <summary>Drops the ticks older than <paramref name="cutoff"/>; returns how many.</summary>
-        public int DropBefore(long cutoff)
-        {
-            int dropped = 0;
-            while (Count > 0 && _times[_head] < cutoff)
-            {
-                _head = _head + 1 == _times.Length ? 0 : _head + 1;
-                Count--;
-                dropped++;
-            }
-            return dropped;
-        }
-
-        public void CopyOldest(int n, long[] offsets, long[] times, double[] prices)
-        {
-            for (int age = 0; age < n; age++)
-            {
-                int slot = Slot(age);
-                offsets[age] = _offsets[slot];
-                times[age] = _times[slot];
-                prices[age] = _prices[slot];
-            }
-        }
-
-        private int Slot(int age)
-        {
-            int slot = _head + age;
-            return slot >= _times.Length ? slot - _times.Length : slot;
-        }
-
-        private void Grow()
-        {
-            int length = (int)Math.Min(capacity, _times.Length * 2L);
-            var offsets = new long[length];
-            var times = new long[length];
-            var prices = new double[length];
-            for (int age = 0; age < Count; age++)
-            {
-                offsets[age] = _offsets[Slot(age)];
-                times[age] = TimeAt(age);
-                prices[age] = PriceAt(age);
-            }
-            _offsets = offsets;
-            _times = times;
-            _prices = prices;
-            _head = 0;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks of {Symbols} symbols loaded in {Milliseconds:F0} ms")]
-    private static partial void LogLoaded(ILogger logger, string file, long ticks, int symbols, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File}: {Bytes} bytes after the last complete record truncated (torn or corrupt tail)")]
-    private static partial void LogTruncated(ILogger logger, string file, long bytes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} has no valid header ({Reason}); set aside as {Aside}, the partition starts empty")]
-    private static partial void LogSetAside(ILogger logger, string file, string reason, string aside);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks recorded at offset {Offset} or later dropped; the consumer resumes there and delivers them again")]
-    private static partial void LogRewound(ILogger logger, string file, long ticks, long offset);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File} compacted from {Before} to {After} records in {Milliseconds:F0} ms")]
-    private static partial void LogCompacted(ILogger logger, string file, long before, long after, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} not compacted ({Reason}); appending to the current file")]
-    private static partial void LogCompactionFailed(ILogger logger, string file, string reason);
 }

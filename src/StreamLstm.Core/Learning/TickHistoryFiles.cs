@@ -158,7 +158,7 @@ public static class TickHistoryFiles
                 source.Position = 0;
                 source.ReadExactly(header);
                 target.Write(header);
-                using (var reader = new TickHistory.RecordReader(source))
+                using (var reader = new TickRecordReader(source))
                 {
                     for (long at = TickHistory.HeaderSize; at < end;)
                     {
@@ -182,11 +182,11 @@ public static class TickHistoryFiles
 
     /// <summary>
     /// A history file's records from the stream's position on, up to the first a worker would not load: one that
-    /// <see cref="TickHistory.RecordReader"/> refuses, or one whose symbol is not valid UTF-8 or not valid.
+    /// <see cref="TickRecordReader"/> refuses, or one whose symbol is not valid UTF-8 or not valid.
     /// </summary>
     private sealed class LoadableRecords(Stream stream) : IDisposable
     {
-        private readonly TickHistory.RecordReader _reader = new(stream);
+        private readonly TickRecordReader _reader = new(stream);
         private readonly HashSet<string> _valid = new(StringComparer.Ordinal);
         private readonly char[] _chars = new char[TickHistory.MaxSymbolBytes];
         private readonly byte[] _last = new byte[TickHistory.MaxSymbolBytes];
