@@ -19,7 +19,7 @@ public sealed partial class KafkaTickSource : IDisposable
     private readonly ChannelWriter<IngestedTick> _output;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
-    private readonly OffsetTracker _tracker = new();
+    private OffsetTracker _tracker = new();
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly IProducer<byte[]?, byte[]?> _deadLetters;
     private readonly Queue<ConsumeResult<byte[]?, byte[]?>> _stash = new();
@@ -173,27 +173,31 @@ public sealed partial class KafkaTickSource : IDisposable
     /// <summary>
     /// Whether offsets are stored (for the next commit) as soon as messages are done. False while state checkpoints
     /// are on: then an offset is stored only once a checkpoint covering the ticks before it is in the changelog
-    /// (<see cref="StoreCheckpointed"/>), so the committed offsets never run ahead of the state. Default true.
+    /// (<see cref="Checkpointed"/>), so the committed offsets never run ahead of the state. Default true.
     /// </summary>
-    public bool StoreWhenDone { get; init; } = true;
+    public bool StoreWhenDone
+    {
+        get => !_tracker.Gated;
+        init => _tracker = new OffsetTracker(gated: !value);
+    }
 
     /// <summary>Marks positions done (their points were accepted) and, unless checkpoints decide, stores the offsets that advanced.</summary>
     public void Acknowledge(IReadOnlyList<SourcePosition> positions)
     {
-        foreach (var next in _tracker.Complete(positions))
-            if (StoreWhenDone) Store(next.Partition, next.Offset);
+        foreach (var next in _tracker.Complete(positions)) Store(next.Partition, next.Offset);
     }
 
     /// <summary>One past the longest done prefix of <paramref name="partition"/> consumed in ownership <paramref name="epoch"/> (-1: none).</summary>
     public long DoneBefore(int partition, int epoch) => _tracker.DoneBefore(partition, epoch);
 
     /// <summary>
-    /// A checkpoint covering <paramref name="partition"/>'s ticks before <paramref name="next"/>, consumed in ownership
-    /// <paramref name="epoch"/>, is in the changelog: stores that offset for the next commit, unless the partition moved since.
+    /// A checkpoint covering <paramref name="partition"/>'s ticks through <paramref name="through"/>, consumed in
+    /// ownership <paramref name="epoch"/>, is in the changelog: stores the offset it allows for the next commit, unless
+    /// the partition moved since.
     /// </summary>
-    public void StoreCheckpointed(int partition, int epoch, long next)
+    public void Checkpointed(int partition, int epoch, long through)
     {
-        if (EpochOf(partition) == epoch) Store(partition, next);
+        if (EpochOf(partition) == epoch && _tracker.Checkpointed(partition, epoch, through) is { } next) Store(partition, next.Offset);
     }
 
     private void Store(int partition, long next)
@@ -283,18 +287,20 @@ public sealed partial class KafkaTickSource : IDisposable
         var position = new SourcePosition(result.Partition.Value, result.Offset.Value, EpochOf(result.Partition.Value));
         long received = System.Diagnostics.Stopwatch.GetTimestamp();
         _counters.MarkTick(position.Partition, received);
-        _tracker.Track(position);
         var value = result.Message.Value ?? [];
         if (!TickParser.TryParse(value, out var tick, out var error))
         {
+            _tracker.Track(position, tick: false);
             SendToDeadLetters(result, position, error!);
             return;
         }
         if (_admission.Admit(tick, position.Partition) is { } refusal)
         {
+            _tracker.Track(position, tick: false);
             Refuse(result, position, refusal);
             return;
         }
+        _tracker.Track(position);
         var item = new IngestedTick(tick, position, received);
         if (_output.TryWrite(item)) return;
 

@@ -3,28 +3,37 @@ namespace StreamLstm.Ingest;
 /// <summary>
 /// Tracks, per partition, the offsets handed out and the ones done (points accepted, or dead letter acknowledged), and
 /// reports the offset to store: one past the longest done prefix, so a restart never skips an unfinished message.
-/// Thread-safe.
+/// Gated by state checkpoints (<see cref="Gated"/>), it reports an offset only once no tick before it is missing from a
+/// written checkpoint, so the committed offsets never run ahead of the state. Thread-safe.
 /// </summary>
-public sealed class OffsetTracker
+/// <param name="gated">Whether offsets wait for checkpoints (state checkpoints on).</param>
+public sealed class OffsetTracker(bool gated = false)
 {
     private readonly Dictionary<int, PartitionOffsets> _partitions = [];
     private readonly object _gate = new();
 
-    /// <summary>Records that <paramref name="position"/> was handed out and is not done yet.</summary>
-    public void Track(SourcePosition position)
+    /// <summary>Whether offsets wait for checkpoints.</summary>
+    public bool Gated => gated;
+
+    /// <summary>
+    /// Records that <paramref name="position"/> was handed out and is not done yet; <paramref name="tick"/>: it is a tick
+    /// for the forecaster (which a checkpoint must cover), not a message that ends as a dead letter.
+    /// </summary>
+    public void Track(SourcePosition position, bool tick = true)
     {
         lock (_gate)
         {
             if (!_partitions.TryGetValue(position.Partition, out var p) || p.Epoch != position.Epoch)
                 _partitions[position.Partition] = p = new PartitionOffsets(position.Epoch);
             p.Pending.Enqueue(position.Offset);
+            if (tick) p.LastTick = position.Offset;
         }
     }
 
     /// <summary>
-    /// Marks <paramref name="positions"/> done; returns, per partition that advanced, the next offset to consume
-    /// (the offset to store). Positions of partitions no longer tracked, or tracked in another ownership (epoch), are
-    /// ignored: an offset done before a revocation says nothing of the same offset consumed again afterwards.
+    /// Marks <paramref name="positions"/> done; returns, per partition whose offset to store advanced, the next offset to
+    /// consume (the offset to store). Positions of partitions no longer tracked, or tracked in another ownership (epoch),
+    /// are ignored: an offset done before a revocation says nothing of the same offset consumed again afterwards.
     /// </summary>
     public List<SourcePosition> Complete(IEnumerable<SourcePosition> positions)
     {
@@ -41,15 +50,26 @@ public sealed class OffsetTracker
             foreach (var partition in touched)
             {
                 var p = _partitions[partition];
-                long next = -1;
                 while (p.Pending.Count > 0 && p.Done.Remove(p.Pending.Peek()))
-                    next = p.Pending.Dequeue() + 1;
-                if (next < 0) continue;
-                p.Next = next;
-                advanced.Add(new SourcePosition(partition, next));
+                    p.Next = p.Pending.Dequeue() + 1;
+                if (Advance(p) is { } next) advanced.Add(new SourcePosition(partition, next));
             }
         }
         return advanced;
+    }
+
+    /// <summary>
+    /// A checkpoint covering <paramref name="partition"/>'s ticks through <paramref name="through"/>, consumed in
+    /// ownership <paramref name="epoch"/>, is written: returns the offset to store now, if it advanced.
+    /// </summary>
+    public SourcePosition? Checkpointed(int partition, int epoch, long through)
+    {
+        lock (_gate)
+        {
+            if (!_partitions.TryGetValue(partition, out var p) || p.Epoch != epoch) return null;
+            p.Covered = Math.Max(p.Covered, through);
+            return Advance(p) is { } next ? new SourcePosition(partition, next, epoch) : null;
+        }
     }
 
     /// <summary>
@@ -80,12 +100,29 @@ public sealed class OffsetTracker
         }
     }
 
+    /// <summary>The offset to store for <paramref name="p"/> if it moved past the one stored last.</summary>
+    private long? Advance(PartitionOffsets p)
+    {
+        long next = p.Next;
+        // Gated: past the done prefix only when every tick tracked is in a written checkpoint (what follows it ends as
+        // dead letters); otherwise just past the newest checkpoint, whose ticks were all done when it was written.
+        if (gated && p.LastTick > p.Covered) next = p.Covered >= 0 ? Math.Min(next, p.Covered + 1) : -1;
+        if (next <= p.Stored) return null;
+        p.Stored = next;
+        return next;
+    }
+
     private sealed class PartitionOffsets(int epoch)
     {
         public int Epoch { get; } = epoch;
 
         public Queue<long> Pending { get; } = new();
         public HashSet<long> Done { get; } = [];
+
+        // One past the done prefix; the offset stored last; the newest tick tracked; the newest tick checkpointed.
         public long Next { get; set; } = -1;
+        public long Stored { get; set; } = -1;
+        public long LastTick { get; set; } = -1;
+        public long Covered { get; set; } = -1;
     }
 }

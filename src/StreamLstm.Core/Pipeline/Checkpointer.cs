@@ -107,7 +107,7 @@ internal sealed partial class Checkpointer(StateSettings settings, StateChangelo
         {
             if (error is null)
             {
-                foreach (var p in checkpoint.Partitions) source.StoreCheckpointed(p.Partition, p.Epoch, p.Through + 1);
+                foreach (var p in checkpoint.Partitions) source.Checkpointed(p.Partition, p.Epoch, p.Through);
                 counters.AddCheckpoint(checkpoint.Records, checkpoint.Bytes);
             }
             else

@@ -224,9 +224,12 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         Assert.Equal(1.0, Convert.ToDouble(rollback["model_version"], CultureInfo.InvariantCulture));
     }
 
-    [Fact]
-    public async Task A_restarted_worker_forecasts_the_next_tick_of_every_symbol_with_no_warm_up_gap()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_restarted_worker_forecasts_the_next_tick_of_every_symbol_with_no_warm_up_gap(bool checkpoints)
     {
+        var state = new StreamLstm.State.StateSettings { Enabled = checkpoints };
         var (topic, bucket) = (kafka.CreateTopicName("restart"), await influx.NewBucketAsync());
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
         var ticks = WorkerHarness.Ticks(Symbols, 60);
@@ -235,7 +238,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         using (var stop = new CancellationTokenSource())
         {
             var counters = new PipelineCounters();
-            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            var (service, running) = harness.StartService(stop.Token, learning, counters, state: state);
             using (service)
             {
                 await WaitAsync(() => counters.Ticks >= 3 * 40, "first part processed", () => $"ticks {counters.Ticks}");
@@ -248,7 +251,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         using (var stop = new CancellationTokenSource())
         {
             var counters = new PipelineCounters();
-            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            var (service, running) = harness.StartService(stop.Token, learning, counters, state: state);
             using (service)
             {
                 await WaitAsync(() => counters.Ticks >= 3 * 20 && counters.PointsWritten >= counters.Points, "second part processed and written",
@@ -256,10 +259,12 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
                 stop.Cancel();
                 await running;
                 Assert.Equal(3 * 20, counters.Ticks);
-                Assert.Equal(Symbols.Length, counters.Rewarmed);
+                // Restored exactly from their checkpoints, or, with checkpoints off, re-warmed from the history.
+                Assert.Equal(checkpoints ? Symbols.Length : 0, counters.Restored);
+                Assert.Equal(checkpoints ? 0 : Symbols.Length, counters.Rewarmed);
             }
         }
-        // A cold restart would skip the first Warmup ticks of every symbol; re-warmed from history, none is skipped.
+        // A cold restart would skip the first Warmup ticks of every symbol; restored or re-warmed, none is skipped.
         var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(40):O}'");
         Assert.Equal(Symbols.Length * 20 * WorkerHarness.Settings.Horizons, late.Values.Sum());
         foreach (var symbol in Symbols)

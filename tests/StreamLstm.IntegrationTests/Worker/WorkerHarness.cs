@@ -73,7 +73,7 @@ internal sealed class WorkerHarness : IDisposable
     /// </summary>
     public (ForecastingService Service, Task Running) StartService(CancellationToken stop, LearningSettings learning,
         PipelineCounters? counters = null, string? storeDirectory = null, ServingSettings? serving = null,
-        TickSettings? ticks = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
+        TickSettings? ticks = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, StreamLstm.State.StateSettings? state = null)
     {
         counters ??= new PipelineCounters();
         var options = new ForecastingOptions
@@ -87,6 +87,7 @@ internal sealed class WorkerHarness : IDisposable
             Learning = learning,
             History = new HistorySettings { Directory = HistoryDirectory },
             Ticks = ticks ?? new TickSettings(),
+            State = state ?? new StreamLstm.State.StateSettings(),
         };
         var service = new ForecastingService(options, ack => NewSink(ack, counters), loggers ?? NullLoggerFactory.Instance, counters);
         return (service, Task.Run(() => service.RunAsync(stop, TimeSpan.FromSeconds(20))));

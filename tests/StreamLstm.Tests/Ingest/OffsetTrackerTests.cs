@@ -54,4 +54,39 @@ public class OffsetTrackerTests
         Assert.Equal(2, tracker.InFlight);
         Assert.Equal([new SourcePosition(2, 12)], tracker.Complete([new SourcePosition(2, 10, Epoch: 1), new SourcePosition(2, 11, Epoch: 1)]));
     }
+
+    [Fact]
+    public void Gated_by_checkpoints_an_offset_is_stored_only_once_every_tick_before_it_is_in_a_written_checkpoint()
+    {
+        var tracker = new OffsetTracker(gated: true);
+        for (long offset = 0; offset < 5; offset++) tracker.Track(new SourcePosition(0, offset));
+        tracker.Track(new SourcePosition(0, 5), tick: false); // ends as a dead letter
+        // All done, but no checkpoint yet: nothing may be committed (a restart must read these ticks again).
+        Assert.Empty(tracker.Complete(Enumerable.Range(0, 6).Select(o => new SourcePosition(0, o))));
+        Assert.Equal(6, tracker.DoneBefore(0, 0));
+        // A checkpoint through offset 2: up to there.
+        Assert.Equal(new SourcePosition(0, 3, 0), tracker.Checkpointed(0, 0, through: 2));
+        // Through the last tick: past the dead letter that follows it too.
+        Assert.Equal(new SourcePosition(0, 6, 0), tracker.Checkpointed(0, 0, through: 4));
+        Assert.Null(tracker.Checkpointed(0, 0, through: 4));
+    }
+
+    [Fact]
+    public void Gated_by_checkpoints_dead_letters_after_the_last_checkpointed_tick_are_stored_when_acknowledged()
+    {
+        var tracker = new OffsetTracker(gated: true);
+        tracker.Track(new SourcePosition(1, 0));
+        tracker.Complete([new SourcePosition(1, 0)]);
+        Assert.Equal(new SourcePosition(1, 1, 0), tracker.Checkpointed(1, 0, through: 0));
+        tracker.Track(new SourcePosition(1, 1), tick: false);
+        Assert.Equal([new SourcePosition(1, 2)], tracker.Complete([new SourcePosition(1, 1)]));
+        // A tick not yet checkpointed holds back what follows it.
+        tracker.Track(new SourcePosition(1, 2));
+        tracker.Track(new SourcePosition(1, 3), tick: false);
+        Assert.Empty(tracker.Complete([new SourcePosition(1, 2), new SourcePosition(1, 3)]));
+        // A partition with only dead letters, never a tick, stores as it goes; a stale ownership's checkpoint stores nothing.
+        tracker.Track(new SourcePosition(2, 40), tick: false);
+        Assert.Equal([new SourcePosition(2, 41)], tracker.Complete([new SourcePosition(2, 40)]));
+        Assert.Null(tracker.Checkpointed(1, 7, through: 2));
+    }
 }
