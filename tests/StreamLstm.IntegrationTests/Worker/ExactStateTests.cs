@@ -22,9 +22,8 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx)
     public async Task A_worker_killed_mid_stream_and_while_influxdb_is_down_then_restarted_leaves_exactly_the_points_of_an_uninterrupted_run()
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("this test SIGKILLs and SIGTERMs the worker; it runs on Linux");
-        var symbols = Enumerable.Range(0, 6).Select(i => $"X{i}").ToArray();
-        var ticks = WorkerHarness.Ticks(symbols, 300, seed: 11);
-        var expected = await UninterruptedAsync(ticks);
+        var ticks = Ticks;
+        var expected = await ReferenceAsync();
 
         var topic = kafka.CreateTopicName("exact");
         var bucket = await influx.NewBucketAsync();
@@ -75,14 +74,59 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx)
             output = worker.Output;
         }
 
-        var actual = await PointsAsync(bucket);
+        AssertSame(expected, await PointsAsync(bucket));
+        Assert.True(written > 0, "the first worker wrote points before it was killed");
+        Assert.Contains("symbols restored from", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_worker_that_joins_with_an_empty_disk_and_then_takes_over_from_a_killed_one_leaves_exactly_the_points_of_an_uninterrupted_run()
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("this test SIGKILLs and SIGTERMs the worker; it runs on Linux");
+        var ticks = Ticks;
+        var expected = await ReferenceAsync();
+        var topic = kafka.CreateTopicName("failover");
+        var bucket = await influx.NewBucketAsync();
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        int third = ticks.Count / 3;
+
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(third));
+        using var first = Start(harness, Directory.CreateTempSubdirectory("streamlstm-failover-a-").FullName);
+        await Poll.UntilAsync(_ => Task.FromResult(kafka.Committed(harness.Kafka.GroupId, topic) > 0), Patience, "the first worker's offsets committed", () => first.Output);
+
+        // A second worker, with a data folder of its own, joins: some partitions move to it with their state.
+        using var second = Start(harness, Directory.CreateTempSubdirectory("streamlstm-failover-b-").FullName);
+        await Poll.UntilAsync(_ => Task.FromResult(second.Output.Contains("Partitions assigned", StringComparison.Ordinal)), Patience, "partitions moved to the second worker",
+            () => first.Output + second.Output);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(third).Take(third));
+        await Poll.UntilAsync(async _ => await influx.CountAsync(bucket, "price") >= 2 * third, Patience, "two thirds written", () => first.Output + second.Output);
+
+        // The first one dies; once its session expires the survivor takes everything.
+        first.Kill();
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(2 * third));
+        await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var counts && Measurements.All(m => counts[m] >= expected.Count(p => p.StartsWith(m + " ", StringComparison.Ordinal))),
+            Patience, "every point written", () => second.Output);
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        AssertSame(expected, await PointsAsync(bucket));
+        Assert.Contains("symbols restored from", second.Output, StringComparison.Ordinal);
+    }
+
+    private static void AssertSame(HashSet<string> expected, HashSet<string> actual)
+    {
         var missing = expected.Except(actual).ToList();
         var extra = actual.Except(expected).ToList();
         Assert.True(missing.Count == 0 && extra.Count == 0,
             $"{missing.Count} of {expected.Count} points missing or different, {extra.Count} extra; first missing: {string.Join(" | ", missing.Take(3))}; first extra: {string.Join(" | ", extra.Take(3))}");
-        Assert.True(written > 0, "the first worker wrote points before it was killed");
-        Assert.Contains("symbols restored from", output, StringComparison.Ordinal);
     }
+
+    private static readonly List<Tick> Ticks = WorkerHarness.Ticks(Enumerable.Range(0, 6).Select(i => $"X{i}").ToArray(), 300, seed: 11);
+
+    // The uninterrupted run is the same for every test here: run once.
+    private static Task<HashSet<string>>? _reference;
+
+    private Task<HashSet<string>> ReferenceAsync() => _reference ??= UninterruptedAsync(Ticks);
 
     private WorkerProcess Start(WorkerHarness harness, string work) =>
         new(harness.RunArguments($"http://127.0.0.1:{FreePort.Pick()}", work).Concat(Exactness), work);
