@@ -9,6 +9,7 @@ using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
 using StreamLstm.Sink;
+using StreamLstm.State;
 using StreamLstm.Telemetry;
 using StreamLstm.Ticks;
 using TorchSharp;
@@ -188,6 +189,24 @@ public static class PipelineSuite
             bool metrics = (run % 4) is 0 or 3;
             (metrics ? on : off).Add(ThroughKafka(cluster.BootstrapServers, "bench-ticks", ticks.Count, model, metrics, $"bench-pipeline-{run}"));
         }
+        // State checkpoints on (every 500 ms: ten times as often as the default, so each run of about a second takes
+        // some) and off, interleaved the same way, metrics on in both.
+        var checkpointed = new List<double>();
+        var plain = new List<double>();
+        for (int run = 0; run < 16; run++)
+        {
+            bool state = (run % 4) is 0 or 3;
+            (state ? checkpointed : plain).Add(ThroughKafka(cluster.BootstrapServers, "bench-ticks", ticks.Count, model, metrics: true, $"bench-state-{run}",
+                state ? new StateSettings { CheckpointInterval = TimeSpan.FromMilliseconds(500) } : null));
+        }
+        double withState = Measure.Median(checkpointed), withoutState = Measure.Median(plain);
+        figures["kafka_ticks_per_s_checkpoints_on"] = withState;
+        figures["kafka_ticks_per_s_checkpoints_off"] = withoutState;
+        figures["kafka_checkpoints_on_vs_off_ratio"] = withState / withoutState;
+        Suites.Log($"kafka: {Suites.F(withState)} ticks/s with state checkpoints every 500 ms ({string.Join(", ", checkpointed.Select(Suites.F))}), " +
+            $"{Suites.F(withoutState)} without ({string.Join(", ", plain.Select(Suites.F))}; ratio {withState / withoutState:F3})");
+        Restore(model, figures);
+
         double rate = Measure.Median(on), rateOff = Measure.Median(off);
         figures["kafka_ticks_per_s"] = rate;
         figures["raw_consume_per_s"] = raw;
@@ -283,7 +302,7 @@ public static class PipelineSuite
     }
 
     /// <summary>Ticks per second through the whole pipeline from the topic's start, with or without the worker's metrics.</summary>
-    private static double ThroughKafka(string bootstrap, string topic, int count, ModelVersion model, bool metrics, string group)
+    private static double ThroughKafka(string bootstrap, string topic, int count, ModelVersion model, bool metrics, string group, StateSettings? state = null)
     {
         var counters = new PipelineCounters();
         using var meter = metrics ? new System.Diagnostics.Metrics.Meter(WorkerMetrics.MeterName) : null;
@@ -291,9 +310,13 @@ public static class PipelineSuite
         using var provider = metrics
             ? OpenTelemetry.Sdk.CreateMeterProviderBuilder().AddMeter(WorkerMetrics.MeterName).AddReader(new OpenTelemetry.Metrics.BaseExportingMetricReader(new DiscardingExporter())).Build()
             : null;
-        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = topic, GroupId = group };
+        // A changelog of the run's own: another run's states would be restored and its ticks skipped as covered.
+        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = topic, GroupId = group, StateTopic = $"{group}.state" };
         var sink = new CountingSink(counters);
-        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters);
+        var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters)
+        {
+            State = state,
+        };
         using var stop = new CancellationTokenSource();
         var running = pipeline.RunAsync(stop.Token);
         while (counters.Ticks == 0) Thread.Sleep(1);
@@ -312,7 +335,86 @@ public static class PipelineSuite
         double rate = (count - start) / clock.Elapsed.TotalSeconds;
         stop.Cancel();
         running.GetAwaiter().GetResult();
+        if (state is not null && counters.Checkpoints == 0) throw new InvalidOperationException("a run with state checkpoints wrote none");
         return rate;
+    }
+
+    /// <summary>
+    /// <c>restore_ms_10000_symbols</c>: a changelog of 10,000 warm symbols' states (2 x 64 model, 3 horizons) over 4
+    /// partitions (the mock cluster does not compact, so each symbol is written once; it keeps only the newest few MB
+    /// of a partition, and the run checks every record was read back), read back and restored into a new processor, as
+    /// a worker does on assignment; baseline: a bare consumer reading the same records.
+    /// </summary>
+    private static void Restore(ModelVersion model, Dictionary<string, double> figures)
+    {
+        // The mock cluster creates a topic with 4 partitions when a client first asks for it (CreateTopics times out).
+        const int count = 10_000, partitions = 4;
+        using var cluster = new InProcessKafkaCluster();
+        string bootstrap = cluster.BootstrapServers;
+        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = "bench-restore", GroupId = "bench-restore", StateTopic = "bench-restore.state" };
+        var writer = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var names = Enumerable.Range(0, count).Select(i => $"SYM{i:D5}").ToArray();
+        for (int round = 0; round <= model.Settings.Warmup + 5; round++)
+        {
+            var batch = names.Select((name, i) => new IngestedTick(new Tick(name, start.AddMinutes(round), 100 + Math.Sin(i + round)), new SourcePosition(i % partitions, round))).ToArray();
+            for (int first = 0; first < batch.Length; first += StreamingPipeline.MaxBatch)
+                writer.Process(batch.AsSpan(first, Math.Min(StreamingPipeline.MaxBatch, batch.Length - first)), new PointBatch());
+        }
+        var checkpoint = writer.Checkpoint()!;
+        using (var changelog = new StateChangelog(kafka, NullLogger.Instance))
+        {
+            string? failure = "not written";
+            changelog.Write(checkpoint, error => failure = error);
+            if (!changelog.Flush(TimeSpan.FromSeconds(60)) || failure is not null) throw new InvalidOperationException($"the changelog was not written: {failure}");
+        }
+        var all = Enumerable.Range(0, partitions).ToList();
+        double RestoreOnce()
+        {
+            var clock = Stopwatch.StartNew();
+            using var changelog = new StateChangelog(kafka, NullLogger.Instance);
+            var records = changelog.Read(all, TimeSpan.FromSeconds(60));
+            var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+            int restored = records.Sum(r => processor.Restore(r.Key, r.Value).Restored);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            if (restored != count) throw new InvalidOperationException($"restored {restored} of {count} symbols");
+            return ms;
+        }
+        double RawRead()
+        {
+            var clock = Stopwatch.StartNew();
+            using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = bootstrap, GroupId = "bench-restore-raw", EnableAutoCommit = false, EnablePartitionEof = true, FetchWaitMaxMs = 10,
+            }).SetLogHandler((_, _) => { }).Build();
+            consumer.Assign(all.Select(p => new TopicPartitionOffset(kafka.StateTopicName, p, Offset.Beginning)));
+            int read = 0, ended = 0;
+            while (ended < partitions)
+            {
+                var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException("the changelog ran dry");
+                if (result.IsPartitionEOF) ended++;
+                else read++;
+            }
+            double ms = clock.Elapsed.TotalMilliseconds;
+            if (read != count) throw new InvalidOperationException($"read {read} of {count} records");
+            return ms;
+        }
+        RestoreOnce();
+        RawRead();
+        var restores = new List<double>();
+        var raws = new List<double>();
+        for (int run = 0; run < 3; run++)
+        {
+            restores.Add(RestoreOnce());
+            raws.Add(RawRead());
+        }
+        double restore = Measure.Median(restores), raw = Measure.Median(raws);
+        figures["restore_ms_10000_symbols"] = restore;
+        figures["baseline_raw_read_ms_10000_symbols"] = raw;
+        figures["restore_vs_raw_read_ratio"] = restore / raw;
+        figures["state_bytes_per_symbol"] = (double)checkpoint.Bytes / count;
+        Suites.Log($"restore: {count:N0} symbols ({checkpoint.Bytes / count:N0} bytes each, {partitions} partitions) read back and restored in {restore:F0} ms " +
+            $"({string.Join(", ", restores.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))}); a bare read of the same records {raw:F0} ms (ratio {restore / raw:F2})");
     }
 
     /// <summary>Takes what a collection exports and drops it: the benchmark measures collecting, not shipping.</summary>

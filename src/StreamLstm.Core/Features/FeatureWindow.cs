@@ -35,8 +35,7 @@ public sealed class FeatureWindow(int capacity)
     internal void WriteTo(BinaryWriter writer)
     {
         writer.Write(_count);
-        for (int age = 0; age < _count; age++)
-            foreach (var value in Row(age)) writer.Write(value);
+        for (int age = 0; age < _count; age++) BinaryFloats.Write(writer, Row(age));
     }
 
     /// <summary>Reads what <see cref="WriteTo"/> wrote into this empty window (a longer window keeps its newest rows).</summary>
@@ -47,7 +46,7 @@ public sealed class FeatureWindow(int capacity)
         Span<float> row = stackalloc float[SymbolFeatures.Count];
         for (int i = 0; i < count; i++)
         {
-            for (int f = 0; f < row.Length; f++) row[f] = reader.ReadSingle();
+            BinaryFloats.Read(reader, row);
             Add(row);
         }
     }

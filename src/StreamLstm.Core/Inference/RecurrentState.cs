@@ -26,8 +26,8 @@ public sealed class RecurrentState
     internal void WriteTo(BinaryWriter writer)
     {
         writer.Write(H.Length);
-        foreach (var v in H) writer.Write(v);
-        foreach (var v in C) writer.Write(v);
+        BinaryFloats.Write(writer, H);
+        BinaryFloats.Write(writer, C);
     }
 
     /// <summary>Reads what <see cref="WriteTo"/> wrote; false (nothing read into the state) when its size is another model's.</summary>
@@ -35,8 +35,8 @@ public sealed class RecurrentState
     {
         int length = reader.ReadInt32();
         if (length != H.Length) return false;
-        for (int i = 0; i < length; i++) H[i] = reader.ReadSingle();
-        for (int i = 0; i < length; i++) C[i] = reader.ReadSingle();
+        BinaryFloats.Read(reader, H);
+        BinaryFloats.Read(reader, C);
         return true;
     }
 }

@@ -20,6 +20,9 @@ internal sealed partial class Checkpointer(StateSettings settings, StateChangelo
     // How often a checkpoint waiting for acknowledgements is looked at while the stream is quiet.
     private static readonly TimeSpan AcknowledgementPoll = TimeSpan.FromMilliseconds(20);
 
+    // How often a changelog still being created is looked at.
+    private static readonly TimeSpan NotReadyPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentQueue<IReadOnlyList<int>> _failed = new();
     private readonly LogRateLimit _failureLog = new(TimeSpan.FromSeconds(30));
     private StateCheckpoint? _waiting;
@@ -37,6 +40,7 @@ internal sealed partial class Checkpointer(StateSettings settings, StateChangelo
         {
             if (_waiting is not null || Volatile.Read(ref _writing) == 1) return AcknowledgementPoll;
             if (!_changed) return null;
+            if (!changelog.Ready) return NotReadyPoll;
             var left = settings.CheckpointInterval - Stopwatch.GetElapsedTime(_takenAt);
             return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
@@ -46,7 +50,7 @@ internal sealed partial class Checkpointer(StateSettings settings, StateChangelo
     public void Step(TickProcessor processor)
     {
         while (_failed.TryDequeue(out var partitions)) processor.CheckpointFailed(partitions);
-        if (Volatile.Read(ref _writing) == 1) return;
+        if (Volatile.Read(ref _writing) == 1 || !changelog.Ready) return;
         if (_waiting is null)
         {
             if (!_changed || Stopwatch.GetElapsedTime(_takenAt) < settings.CheckpointInterval) return;

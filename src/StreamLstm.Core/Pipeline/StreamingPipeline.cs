@@ -81,6 +81,9 @@ public sealed partial class StreamingPipeline
     /// </summary>
     public StateSettings? State { get; init; }
 
+    // How long the changelog's metadata or its creation may take.
+    private static readonly TimeSpan ChangelogTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a partition's state may take to be read back from the changelog on assignment. Default 60 s.</summary>
     public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -132,6 +135,8 @@ public sealed partial class StreamingPipeline
         });
         bool checkpoints = State is { Enabled: true };
         using var changelog = checkpoints ? new StateChangelog(_kafka, _logger) : null;
+        // A changelog that cannot hold the state (fewer partitions than the tick topic) is a configuration error: at once.
+        changelog?.Prepare(ChangelogTimeout);
         using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, new TickAdmission(Ticks, _serving.MaxSymbols, Clock),
             partitions => _partitionChanges.Enqueue(processor => processor.Forget(partitions)),
             changelog is null ? null : partitions => ReadState(changelog, partitions))
@@ -256,7 +261,7 @@ public sealed partial class StreamingPipeline
         Dictionary<int, List<KeyValuePair<string, byte[]>>> records;
         try
         {
-            changelog.EnsureTopic(TimeSpan.FromSeconds(10));
+            changelog.Prepare(ChangelogTimeout);
             records = changelog.Read(partitions, RestoreTimeout);
         }
         catch (Exception ex) when (ex is KafkaException or TimeoutException or InvalidOperationException)

@@ -55,10 +55,11 @@ public sealed partial class TickProcessor
             if (!_checkpointed.TryGetValue(partition, out long through) || through < processed.Offset || _checkpointAll.Contains(partition))
                 records[partition] = [];
         if (records.Count == 0) return null;
+        var encoder = new SymbolStateCodec.Encoder();
         foreach (var state in _symbols.Values)
         {
             if (!records.TryGetValue(state.Partition, out var list) || !(state.Changed || _checkpointAll.Contains(state.Partition))) continue;
-            list.Add(new(state.Symbol, SymbolStateCodec.Encode(state, _model.Id, _processed[state.Partition].Offset)));
+            list.Add(new(state.Symbol, encoder.Encode(state, _model.Id, _processed[state.Partition].Offset)));
             state.Changed = false;
         }
         var partitions = new List<PartitionCheckpoint>(records.Count);

@@ -18,7 +18,8 @@ public sealed partial class StateChangelog : IDisposable
     private readonly ILogger _logger;
     private readonly IProducer<byte[], byte[]?> _producer;
     private readonly KafkaLog _kafkaLog;
-    private bool _topicChecked;
+    private volatile bool _topicChecked;
+    private Task? _creating;
 
     public StateChangelog(KafkaOptions options, ILogger logger)
     {
@@ -42,21 +43,26 @@ public sealed partial class StateChangelog : IDisposable
     public string Topic => _options.StateTopicName;
 
     /// <summary>
-    /// Makes sure the changelog exists, compacted, with as many partitions as the tick topic (once per process): created
-    /// when missing. A changelog with fewer partitions cannot hold every partition's state: that throws, naming both.
+    /// Whether the changelog can be written: it existed, or its creation was answered (or gave up, leaving it to the
+    /// brokers' auto-creation at the first write).
     /// </summary>
-    public void EnsureTopic(TimeSpan timeout)
+    public bool Ready => _topicChecked && _creating is null or { IsCompleted: true };
+
+    /// <summary>
+    /// Makes sure the changelog exists, compacted, with as many partitions as the tick topic: checked at once, created in
+    /// the background when missing (the stream does not wait for it; <see cref="Ready"/> says when it is done). Nothing
+    /// happens while the tick topic does not exist yet: call again once partitions are assigned. A changelog with fewer
+    /// partitions than the tick topic cannot hold every partition's state: that throws, naming both.
+    /// </summary>
+    public void Prepare(TimeSpan timeout)
     {
         if (_topicChecked) return;
-        using var admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(_options.Consumer.Where(IsClientSetting)))
-        {
-            BootstrapServers = _options.BootstrapServers,
-        }).SetLogHandler((_, message) => _kafkaLog.Log(message)).Build();
-        var input = admin.GetMetadata(_options.Topic, timeout).Topics.FirstOrDefault();
-        int partitions = input?.Partitions.Count ?? 0;
+        using var admin = Admin();
+        // The whole cluster's metadata: asking for one topic by name may make a broker auto-create it, uncompacted.
+        var metadata = admin.GetMetadata(timeout);
+        int partitions = metadata.Topics.FirstOrDefault(t => t.Topic == _options.Topic && t.Error.Code == ErrorCode.NoError)?.Partitions.Count ?? 0;
         if (partitions == 0) return;
-        var metadata = admin.GetMetadata(Topic, timeout);
-        var existing = metadata.Topics.FirstOrDefault(t => t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0);
+        var existing = metadata.Topics.FirstOrDefault(t => t.Topic == Topic && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0);
         if (existing is not null)
         {
             if (existing.Partitions.Count < partitions)
@@ -64,17 +70,25 @@ public sealed partial class StateChangelog : IDisposable
             _topicChecked = true;
             return;
         }
+        short replicas = (short)Math.Min(3, Math.Max(1, metadata.Brokers.Count));
+        _creating = Task.Run(() => Create(partitions, replicas, timeout));
+        _topicChecked = true;
+    }
+
+    private void Create(int partitions, short replicas, TimeSpan timeout)
+    {
+        using var admin = Admin();
         try
         {
-            short replicas = (short)Math.Min(3, Math.Max(1, metadata.Brokers.Count));
-            admin.CreateTopicsAsync([new TopicSpecification
+            bool answered = admin.CreateTopicsAsync([new TopicSpecification
             {
                 Name = Topic,
                 NumPartitions = partitions,
                 ReplicationFactor = replicas,
                 Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
             }], new CreateTopicsOptions { OperationTimeout = timeout, RequestTimeout = timeout }).Wait(timeout);
-            LogCreated(_logger, Topic, partitions, replicas);
+            if (answered) LogCreated(_logger, Topic, partitions, replicas);
+            else LogNotCreated(_logger, Topic, $"no answer within {timeout}");
         }
         catch (AggregateException ex) when (ex.InnerException is CreateTopicsException create
             && create.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
@@ -85,8 +99,13 @@ public sealed partial class StateChangelog : IDisposable
             // A broker that auto-creates topics makes it at the first write (uncompacted: create it by hand then).
             LogNotCreated(_logger, Topic, ex.GetBaseException().Message);
         }
-        _topicChecked = true;
     }
+
+    private IAdminClient Admin() =>
+        new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(_options.Consumer.Where(IsClientSetting)))
+        {
+            BootstrapServers = _options.BootstrapServers,
+        }).SetLogHandler((_, message) => _kafkaLog.Log(message)).Build();
 
     /// <summary>
     /// The newest record of every symbol in the changelog partitions <paramref name="partitions"/>, read to their end;
@@ -111,7 +130,9 @@ public sealed partial class StateChangelog : IDisposable
             .Build();
         var deadline = DateTime.UtcNow + timeout;
         var ends = new Dictionary<int, long>();
-        foreach (var partition in partitions)
+        // Only partitions the changelog has: asking a missing one for its offsets waits out the whole timeout.
+        var existing = new HashSet<int>(Partitions(timeout));
+        foreach (var partition in partitions.Where(existing.Contains))
         {
             WatermarkOffsets marks;
             try
@@ -146,6 +167,28 @@ public sealed partial class StateChangelog : IDisposable
         }
         foreach (var (p, records) in latest) result[p].AddRange(records);
         return result;
+    }
+
+    /// <summary>The changelog's partitions (none when it does not exist).</summary>
+    public IReadOnlyList<int> Partitions(TimeSpan timeout)
+    {
+        using var admin = Admin();
+        // The whole cluster's metadata: asking for the topic by name may make a broker auto-create it.
+        var topic = admin.GetMetadata(timeout).Topics.FirstOrDefault(t => t.Topic == Topic && t.Error.Code == ErrorCode.NoError);
+        return topic?.Partitions.Select(p => p.PartitionId).Order().ToList() ?? [];
+    }
+
+    /// <summary>
+    /// Deletes the states of <paramref name="symbols"/> (a tombstone per partition and symbol, which compaction then
+    /// removes with the records before it): their partition's next owner re-warms them from the history instead.
+    /// Returns once every tombstone is acknowledged; throws <see cref="KafkaException"/> when one is not.
+    /// </summary>
+    public void Delete(IEnumerable<(int Partition, string Symbol)> symbols, TimeSpan timeout)
+    {
+        var pending = new List<Task<DeliveryResult<byte[], byte[]?>>>();
+        foreach (var (partition, symbol) in symbols)
+            pending.Add(_producer.ProduceAsync(new TopicPartition(Topic, partition), new Message<byte[], byte[]?> { Key = Encoding.UTF8.GetBytes(symbol), Value = null }));
+        if (!Task.WhenAll(pending).Wait(timeout)) throw new TimeoutException($"the tombstones were not acknowledged by {Topic} within {timeout}");
     }
 
     /// <summary>

@@ -17,11 +17,21 @@ public static class SymbolStateCodec
     public const byte FormatVersion = 1;
 
     /// <summary>The state of <paramref name="state"/>, advanced by <paramref name="model"/>, covering its ticks through <paramref name="through"/>.</summary>
-    public static byte[] Encode(SymbolState state, string model, long through)
+    public static byte[] Encode(SymbolState state, string model, long through) => new Encoder().Encode(state, model, through);
+
+    /// <summary>Encodes many states with one buffer (a checkpoint's worth, on the forecast loop). Not thread-safe.</summary>
+    public sealed class Encoder
     {
-        using var buffer = new MemoryStream(4096);
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        private readonly MemoryStream _buffer = new(4096);
+        private readonly BinaryWriter _writer;
+
+        public Encoder() => _writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true);
+
+        /// <summary>See <see cref="SymbolStateCodec.Encode"/>.</summary>
+        public byte[] Encode(SymbolState state, string model, long through)
         {
+            _buffer.SetLength(0);
+            var writer = _writer;
             writer.Write(FormatVersion);
             writer.Write(model);
             writer.Write(through);
@@ -34,8 +44,34 @@ public static class SymbolStateCodec
             state.Recurrent.WriteTo(writer);
             state.Window.WriteTo(writer);
             state.Tracker.WriteTo(writer);
+            writer.Flush();
+            return _buffer.ToArray();
         }
-        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The leading fields of a record, readable without knowing the model's shape (for <c>state list</c>): the model
+    /// version, the offset covered, the symbol's last event time. False when the record is of another format version or cut short.
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> value, out string model, out long through, out DateTime? lastTime)
+    {
+        (model, through, lastTime) = ("", -1, null);
+        if (value.IsEmpty || value[0] != FormatVersion) return false;
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(value.ToArray(), writable: false), System.Text.Encoding.UTF8);
+            reader.ReadByte();
+            model = reader.ReadString();
+            through = reader.ReadInt64();
+            reader.ReadInt32();
+            long ticks = reader.ReadInt64();
+            lastTime = ticks < 0 ? null : new DateTime(ticks, DateTimeKind.Utc);
+            return true;
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -16,6 +16,7 @@ public static class CommandLine
         root.Subcommands.Add(TrainVerb.Create());
         root.Subcommands.Add(ModelsVerb.Create());
         root.Subcommands.Add(HistoryVerb.Create());
+        root.Subcommands.Add(StateVerb.Create());
         root.Subcommands.Add(BacktestVerb.Create());
         root.Subcommands.Add(DemoVerb.Create());
         root.Subcommands.Add(HealthVerb.Create());
@@ -57,6 +58,8 @@ public static class CommandLine
         ArgumentOutOfRangeException a => a.Message.Split(" (Parameter")[0],
         InvalidOperationException when ex.Source?.StartsWith("StreamLstm", StringComparison.Ordinal) == true => ex.Message,
         Confluent.Kafka.KafkaException kafka => $"Kafka: {kafka.Error.Reason}",
+        TimeoutException => ex.Message,
+        AggregateException { InnerException: Confluent.Kafka.KafkaException kafka } => $"Kafka: {kafka.Error.Reason}",
         _ => null,
     };
 }

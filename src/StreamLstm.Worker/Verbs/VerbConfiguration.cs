@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
 using StreamLstm.Inference;
+using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Ticks;
@@ -79,6 +80,14 @@ public static class VerbConfiguration
     /// <summary>The <c>History</c> section, validated.</summary>
     public static HistorySettings History(IConfiguration configuration) =>
         Read<HistorySettings>(configuration, "History", s => s.Validate());
+
+    /// <summary>The <c>Kafka</c> section; <c>Kafka:BootstrapServers</c> is required.</summary>
+    public static KafkaOptions Kafka(IConfiguration configuration)
+    {
+        var options = Bind<KafkaOptions>(configuration, "Kafka");
+        if (string.IsNullOrWhiteSpace(options.BootstrapServers)) throw new CliException("Kafka:BootstrapServers is required (--Kafka:BootstrapServers=host:port)");
+        return options;
+    }
 
     private static T Read<T>(IConfiguration configuration, string section, Action<T> validate) where T : new()
     {

@@ -141,9 +141,12 @@ public sealed class BadInputTests(KafkaFixture kafka, InfluxFixture influx)
         }
         Assert.Equal(stuck.Count / 2, counters.Late);
 
-        // The operator's recovery: with the worker stopped, drop the bad tick from the history, then start it again.
+        // The operator's recovery: with the worker stopped, drop the bad tick from the history and the symbol's
+        // checkpointed state (which remembers the bad tick as its last), then start it again.
         Assert.Equal(0, StreamLstm.Worker.Verbs.CommandLine.Run(["history", "drop", "--symbol", "JUMP", "--from", "2024-01-10T00:00:00Z",
             "--history-dir", harness.HistoryDirectory, "--topic", topic]));
+        Assert.Equal(0, StreamLstm.Worker.Verbs.CommandLine.Run(["state", "drop", "--symbol", "JUMP",
+            $"--Kafka:BootstrapServers={kafka.BootstrapServers}", $"--Kafka:Topic={topic}"]));
         await WorkerHarness.PublishAsync(kafka, topic, after);
         var resumed = new PipelineCounters();
         using (var stop = new CancellationTokenSource())
