@@ -34,9 +34,7 @@ public static class PipelineSuite
     public static Dictionary<string, double> Run()
     {
         var figures = new Dictionary<string, double>();
-        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
-        torch.manual_seed(1);
-        using var model = new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = "bench" });
+        using var model = BenchModel();
 
         InProcess(model, figures);
         Admission(figures);
@@ -46,24 +44,57 @@ public static class PipelineSuite
         return figures;
     }
 
+    /// <summary>Suite <c>restore</c>: only <c>restore_ms_10000_symbols</c> and its baseline (also part of <c>pipeline</c>).</summary>
+    public static Dictionary<string, double> RunRestore()
+    {
+        var figures = new Dictionary<string, double>();
+        using var model = BenchModel();
+        Restore(model, figures);
+        return figures;
+    }
+
+    private static ModelVersion BenchModel()
+    {
+        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
+        torch.manual_seed(1);
+        return new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = "bench" });
+    }
+
     private static void InProcess(ModelVersion model, Dictionary<string, double> figures)
     {
         var ticks = Measure.Ticks(Symbols, 300, seed: 1).Select((t, i) => new IngestedTick(t, new SourcePosition(0, i))).ToArray();
-        double ThroughPath()
+        // With state checkpoints (the worker's default; every 500 ms here, ten times the default interval, so each run
+        // of about a second takes some: the encoding on the loop, no changelog) and without, interleaved.
+        double ThroughPath(bool checkpoints)
         {
             var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
             var clock = Stopwatch.StartNew();
+            var checkpointed = Stopwatch.StartNew();
             long points = 0;
             for (int i = 0; i < ticks.Length; i += StreamingPipeline.MaxBatch)
             {
                 var batch = new PointBatch();
                 processor.Process(ticks.AsSpan(i, Math.Min(StreamingPipeline.MaxBatch, ticks.Length - i)), batch);
                 points += batch.Points;
+                if (checkpoints && checkpointed.Elapsed >= TimeSpan.FromMilliseconds(500))
+                {
+                    _ = processor.Checkpoint();
+                    checkpointed.Restart();
+                }
             }
             return ticks.Length / clock.Elapsed.TotalSeconds;
         }
-        ThroughPath();
-        double pipeline = Measure.Median(Enumerable.Range(0, 3).Select(_ => ThroughPath()));
+        ThroughPath(checkpoints: true);
+        var on = new List<double>();
+        var off = new List<double>();
+        for (int run = 0; run < 8; run++)
+        {
+            bool checkpoints = (run % 4) is 0 or 3;
+            (checkpoints ? on : off).Add(ThroughPath(checkpoints));
+        }
+        double pipeline = Measure.Median(on), pipelineOff = Measure.Median(off);
+        figures["inproc_ticks_per_s_checkpoints_off"] = pipelineOff;
+        figures["inproc_checkpoints_on_vs_off_ratio"] = pipeline / pipelineOff;
 
         var stepper = BatchForecaster.CreateStepper(model.Network);
         var states = Enumerable.Range(0, Symbols).Select(_ => new RecurrentState(model.Settings.Layers, model.Settings.HiddenSize)).ToList();
@@ -80,7 +111,8 @@ public static class PipelineSuite
         figures["inproc_ticks_per_s"] = pipeline;
         figures["baseline_engine_steps_per_s_b1000"] = steps;
         figures["inproc_vs_engine_ratio"] = pipeline / steps;
-        Suites.Log($"in-process: {Suites.F(pipeline)} ticks/s through the per-tick path; engine steps alone {Suites.F(steps)}/s (ratio {pipeline / steps:F2})");
+        Suites.Log($"in-process: {Suites.F(pipeline)} ticks/s through the per-tick path with checkpoints every 500 ms, {Suites.F(pipelineOff)} without " +
+            $"(ratio {pipeline / pipelineOff:F3}); engine steps alone {Suites.F(steps)}/s (ratio {pipeline / steps:F2})");
     }
 
     /// <summary>
@@ -340,18 +372,21 @@ public static class PipelineSuite
     }
 
     /// <summary>
-    /// <c>restore_ms_10000_symbols</c>: a changelog of 10,000 warm symbols' states (2 x 64 model, 3 horizons) over 4
-    /// partitions (the mock cluster does not compact, so each symbol is written once; it keeps only the newest few MB
-    /// of a partition, and the run checks every record was read back), read back and restored into a new processor, as
-    /// a worker does on assignment; baseline: a bare consumer reading the same records.
+    /// <c>restore_ms_10000_symbols</c>: the changelog states of 10,000 warm symbols (2 x 64 model, 3 horizons) over 8
+    /// partitions read back to their end and restored into a new processor, as a worker assigned those partitions does;
+    /// baseline: a bare consumer reading the same records. The mock cluster makes every topic with 4 partitions and keeps
+    /// only about 5 MB of each, so the 8 partitions are those of two changelogs, read one after the other; it does not
+    /// compact either, so each symbol is written once, and the run checks that every record was read back.
     /// </summary>
     private static void Restore(ModelVersion model, Dictionary<string, double> figures)
     {
-        // The mock cluster creates a topic with 4 partitions when a client first asks for it (CreateTopics times out).
-        const int count = 10_000, partitions = 4;
+        const int count = 10_000, perTopic = 4;
         using var cluster = new InProcessKafkaCluster();
-        string bootstrap = cluster.BootstrapServers;
-        var kafka = new KafkaOptions { BootstrapServers = bootstrap, Topic = "bench-restore", GroupId = "bench-restore", StateTopic = "bench-restore.state" };
+        var changelogs = new[] { "a", "b" }.Select(name => new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers, Topic = $"bench-restore-{name}", GroupId = "bench-restore", StateTopic = $"bench-restore-{name}.state",
+        }).ToArray();
+        int partitions = perTopic * changelogs.Length;
         var writer = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
         var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var names = Enumerable.Range(0, count).Select(i => $"SYM{i:D5}").ToArray();
@@ -362,20 +397,26 @@ public static class PipelineSuite
                 writer.Process(batch.AsSpan(first, Math.Min(StreamingPipeline.MaxBatch, batch.Length - first)), new PointBatch());
         }
         var checkpoint = writer.Checkpoint()!;
-        using (var changelog = new StateChangelog(kafka, NullLogger.Instance))
+        for (int t = 0; t < changelogs.Length; t++)
         {
+            using var changelog = new StateChangelog(changelogs[t], NullLogger.Instance);
+            var part = new StateCheckpoint(checkpoint.Partitions.Where(p => p.Partition / perTopic == t).Select(p => p with { Partition = p.Partition % perTopic }).ToList());
             string? failure = "not written";
-            changelog.Write(checkpoint, error => failure = error);
+            changelog.Write(part, error => failure = error);
             if (!changelog.Flush(TimeSpan.FromSeconds(60)) || failure is not null) throw new InvalidOperationException($"the changelog was not written: {failure}");
         }
-        var all = Enumerable.Range(0, partitions).ToList();
+        var own = Enumerable.Range(0, perTopic).ToList();
         double RestoreOnce()
         {
             var clock = Stopwatch.StartNew();
-            using var changelog = new StateChangelog(kafka, NullLogger.Instance);
-            var records = changelog.Read(all, TimeSpan.FromSeconds(60));
             var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
-            int restored = records.Sum(r => processor.Restore(r.Key, r.Value).Restored);
+            int restored = 0;
+            for (int t = 0; t < changelogs.Length; t++)
+            {
+                using var changelog = new StateChangelog(changelogs[t], NullLogger.Instance);
+                foreach (var (partition, records) in changelog.Read(own, TimeSpan.FromSeconds(60)))
+                    restored += processor.Restore(t * perTopic + partition, records).Restored;
+            }
             double ms = clock.Elapsed.TotalMilliseconds;
             if (restored != count) throw new InvalidOperationException($"restored {restored} of {count} symbols");
             return ms;
@@ -385,9 +426,9 @@ public static class PipelineSuite
             var clock = Stopwatch.StartNew();
             using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
             {
-                BootstrapServers = bootstrap, GroupId = "bench-restore-raw", EnableAutoCommit = false, EnablePartitionEof = true, FetchWaitMaxMs = 10,
+                BootstrapServers = cluster.BootstrapServers, GroupId = "bench-restore-raw", EnableAutoCommit = false, EnablePartitionEof = true, FetchWaitMaxMs = 10,
             }).SetLogHandler((_, _) => { }).Build();
-            consumer.Assign(all.Select(p => new TopicPartitionOffset(kafka.StateTopicName, p, Offset.Beginning)));
+            consumer.Assign(changelogs.SelectMany(c => own.Select(p => new TopicPartitionOffset(c.StateTopicName, p, Offset.Beginning))));
             int read = 0, ended = 0;
             while (ended < partitions)
             {

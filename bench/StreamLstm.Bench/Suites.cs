@@ -22,6 +22,7 @@ public static class Suites
                 "training" => TrainingSuite.Run(),
                 "inference" => InferenceSuite.Run(),
                 "pipeline" => PipelineSuite.Run(),
+                "restore" => PipelineSuite.RunRestore(),
                 "learning" => LearningSuite.Run(args),
                 _ => null,
             };
@@ -33,7 +34,7 @@ public static class Suites
         }
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, learning)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, learning)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));
