@@ -55,6 +55,7 @@ public sealed partial class KafkaModelStore : IModelStore
     public static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromHours(1);
 
     private const int MaxAttempts = 10;
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StaleWarningInterval = TimeSpan.FromMinutes(1);
 
     private readonly KafkaOptions _options;
@@ -340,8 +341,10 @@ public sealed partial class KafkaModelStore : IModelStore
 
     /// <summary>
     /// Reads the partition from where the last read ended to its end (the high watermark now: every record acknowledged
-    /// so far, the caller's own included) and folds it in. Returns what became of the record at
-    /// <paramref name="awaited"/> (a claim the caller just wrote).
+    /// so far) and folds it in. With <paramref name="awaited"/> (the offset of a claim the caller just wrote), it reads
+    /// at least up to that record, whatever the watermark it was told (a client that looked before the topic existed is
+    /// told none for a while), and returns what became of it; a claim counts as lost only once it was folded and
+    /// refused, never because it was not read.
     /// </summary>
     private ModelLogDecision Sync(long awaited = -1)
     {
@@ -360,12 +363,13 @@ public sealed partial class KafkaModelStore : IModelStore
         {
             throw new ModelStoreException($"{Location} cannot be read: {ex.Error.Reason}", ex);
         }
+        end = Math.Max(end, awaited + 1);
         if (!_assigned)
         {
             _consumer.Assign(new TopicPartitionOffset(_partition, Offset.Beginning));
             _assigned = true;
         }
-        var decision = ModelLogDecision.NotAClaim;
+        ModelLogDecision? decision = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (_log.NextOffset < end)
         {
@@ -393,17 +397,19 @@ public sealed partial class KafkaModelStore : IModelStore
             if (record.Offset.Value == awaited) decision = folded;
         }
         _read = true;
-        return decision;
+        if (awaited < 0) return ModelLogDecision.NotAClaim;
+        return decision ?? throw new ModelStoreException($"{Location}: the record written at offset {awaited} was not read back (read up to offset {_log.NextOffset})");
     }
 
     /// <summary>
-    /// Once per store: creates the topic (one partition, compacted) when the brokers do not list it. Listing every topic
-    /// rather than asking for this one, since a broker that auto-creates topics would make it uncompacted for asking.
+    /// Once per store: creates the topic (one partition, compacted) when the brokers do not list it, or checks in the
+    /// background that the one there is compacted. Every topic is listed rather than this one asked for, since a broker
+    /// that auto-creates topics would make it uncompacted for asking.
     /// </summary>
     private void EnsureTopic()
     {
         if (_topicChecked) return;
-        using var admin = new AdminClientBuilder(new AdminClientConfig(KafkaClientSettings.Connection(_options.Consumer)) { BootstrapServers = _options.BootstrapServers })
+        var admin = new AdminClientBuilder(new AdminClientConfig(KafkaClientSettings.Connection(_options.Consumer)) { BootstrapServers = _options.BootstrapServers })
             .SetLogHandler((_, message) => _kafkaLog.Log(message))
             .Build();
         Metadata metadata;
@@ -413,6 +419,7 @@ public sealed partial class KafkaModelStore : IModelStore
         }
         catch (KafkaException ex)
         {
+            admin.Dispose();
             throw new ModelStoreException($"{Location} cannot be reached at {_options.BootstrapServers}: {ex.Error.Reason}", ex);
         }
         _topicChecked = true;
@@ -420,27 +427,53 @@ public sealed partial class KafkaModelStore : IModelStore
         if (existing is not null)
         {
             if (existing.Partitions.Count > 1) LogPartitions(_logger, Topic, existing.Partitions.Count);
+            _ = CheckCompactedAsync(admin);
             return;
         }
-        short replicas = (short)Math.Min(3, Math.Max(1, metadata.Brokers.Count));
-        try
+        using (admin)
         {
-            admin.CreateTopicsAsync([new TopicSpecification
+            short replicas = (short)Math.Min(3, Math.Max(1, metadata.Brokers.Count));
+            var wait = Timeout < CreateTimeout ? Timeout : CreateTimeout;
+            var create = admin.CreateTopicsAsync([new TopicSpecification
             {
                 Name = Topic,
                 NumPartitions = 1,
                 ReplicationFactor = replicas,
                 Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
-            }], new CreateTopicsOptions { OperationTimeout = Timeout, RequestTimeout = Timeout }).Wait(Timeout);
-            LogCreated(_logger, Topic, replicas);
+            }], new CreateTopicsOptions { OperationTimeout = wait, RequestTimeout = wait });
+            try
+            {
+                if (create.Wait(wait + wait)) LogCreated(_logger, Topic, replicas);
+                else LogNotCreated(_logger, Topic, $"no answer within {wait.TotalSeconds:F0} s");
+            }
+            catch (AggregateException ex) when (ex.InnerException is CreateTopicsException failed
+                && failed.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
+            {
+            }
+            catch (AggregateException ex)
+            {
+                // A broker that auto-creates topics makes it at the first write, uncompacted: the warning says so.
+                LogNotCreated(_logger, Topic, ex.GetBaseException().Message);
+            }
         }
-        catch (AggregateException ex) when (ex.InnerException is CreateTopicsException create
-            && create.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
+    }
+
+    /// <summary>Warns when the existing topic is not compacted (its old records, the current version's too, would be deleted by retention).</summary>
+    private async Task CheckCompactedAsync(IAdminClient admin)
+    {
+        using (admin)
         {
-        }
-        catch (Exception ex) when (ex is AggregateException or KafkaException)
-        {
-            LogNotCreated(_logger, Topic, ex.GetBaseException().Message);
+            try
+            {
+                var described = await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = Topic }],
+                    new DescribeConfigsOptions { RequestTimeout = CreateTimeout }).ConfigureAwait(false);
+                var policy = described[0].Entries.TryGetValue("cleanup.policy", out var entry) ? entry.Value : "";
+                if (!policy.Contains("compact", StringComparison.Ordinal)) LogNotCompacted(_logger, Topic, policy);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogNotChecked(_logger, Topic, ex.Message);
+            }
         }
     }
 
@@ -477,6 +510,12 @@ public sealed partial class KafkaModelStore : IModelStore
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The model topic {Topic} could not be created ({Reason}); if the brokers auto-create it at the first write it is not compacted: create it compacted, with one partition")]
     private static partial void LogNotCreated(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The model topic {Topic} is not compacted (cleanup.policy={Policy}): retention will delete old records, the current version's among them; set cleanup.policy=compact on it")]
+    private static partial void LogNotCompacted(ILogger logger, string topic, string policy);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Whether the model topic {Topic} is compacted could not be checked ({Reason})")]
+    private static partial void LogNotChecked(ILogger logger, string topic, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The model topic {Topic} has {Partitions} partitions; the model store uses partition 0 only")]
     private static partial void LogPartitions(ILogger logger, string topic, int partitions);
