@@ -198,19 +198,13 @@ public sealed partial class KafkaModelStore : IModelStore
 
     private void Switch(string id, string reason, bool check, string? expectedCurrent)
     {
-        if (id != NaiveModel.Id)
-        {
-            using (Load(id)) { }
-        }
+        ModelStoreRules.CheckLoads(this, id);
         lock (_gate)
         {
             for (int attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 Sync();
-                var current = _log.Current;
-                if (check && current != expectedCurrent)
-                    throw new ModelStoreConflictException(
-                        $"{Location}: {id} was not made current because the current version is {current ?? "none"}, not {expectedCurrent ?? "none"} (switched meanwhile by another writer)", current);
+                if (check) ModelStoreRules.CheckExpected(Location, id, _log.Current, expectedCurrent);
                 var proposal = new ModelSwitchRecord(id, reason, DateTime.UtcNow, _log.Generation);
                 if (Sync(Produce(ModelRecordKeys.Current(Guid.NewGuid().ToString("N")), proposal.ToBytes())) == ModelLogDecision.Accepted) return;
                 // Another switch from the same generation came first: look again (a conditional switch is refused above if

@@ -126,15 +126,9 @@ public sealed class ModelStore : IModelStore
 
     private void Switch(string id, string reason, bool check, string? expectedCurrent)
     {
-        // "naive" is no folder: the worker serves the last price (see NaiveModel) until a version is made current.
-        if (id != NaiveModel.Id)
-        {
-            using (Load(id)) { }
-        }
+        ModelStoreRules.CheckLoads(this, id);
         using var exclusive = LockCurrent();
-        if (check && CurrentVersion is var current && current != expectedCurrent)
-            throw new ModelStoreConflictException(
-                $"model store '{Directory}': {id} was not made current because the current version is {current ?? "none"}, not {expectedCurrent ?? "none"} (switched meanwhile by another writer)", current);
+        if (check) ModelStoreRules.CheckExpected($"model store '{Directory}'", id, CurrentVersion, expectedCurrent);
         var temp = Path.Combine(Directory, $".{CurrentFile}.{Guid.NewGuid():N}");
         WriteDurably(temp, System.Text.Encoding.UTF8.GetBytes(id + "\n"));
         File.Move(temp, Path.Combine(Directory, CurrentFile), overwrite: true);

@@ -10,7 +10,6 @@ using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.IntegrationTests.Worker;
 using StreamLstm.Model;
 using StreamLstm.Tests.Support;
-using StreamLstm.Worker.Verbs;
 using TorchSharp;
 using Xunit.Abstractions;
 
@@ -303,22 +302,7 @@ public sealed class KafkaModelStoreTests(KafkaFixture kafka, ITestOutputHelper o
         Assert.Contains("Kafka:BootstrapServers is not set", noBrokers.Error);
     }
 
-    private static (int Code, string Out, string Error) Run(string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (CommandLine.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Code, string Out, string Error) Run(string[] args) => VerbRunner.Run(args);
 
     /// <summary>Every record of the store's partition, as they are (the newest per key for chunks written twice).</summary>
     private List<(string Key, byte[]? Value)> ReadTopic()
