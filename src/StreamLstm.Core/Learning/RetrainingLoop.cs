@@ -271,8 +271,8 @@ public sealed partial class RetrainingLoop
         }
         catch (ModelStoreConflictException ex)
         {
-            LogStale(_logger, version ?? ModelEvent.Challenger, seen ?? NaiveModel.Id, ex.Current ?? "none", ex.Message);
-            return (null, new PromotionDecision(false, $"stale: {ex.Current ?? "none"} was made current while it trained against {seen ?? NaiveModel.Id}"), true);
+            LogStale(_logger, version ?? ModelEvent.Challenger, seen ?? "none", ex.Current ?? "none", ex.Message);
+            return (null, new PromotionDecision(false, $"stale: the current version became {ex.Current ?? "none"} while it was judged against {seen ?? "none"}"), true);
         }
         var pruned = _store.Prune(_keepVersions);
         if (pruned.Count > 0) LogPruned(_logger, string.Join(", ", pruned));
