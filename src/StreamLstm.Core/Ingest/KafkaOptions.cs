@@ -24,6 +24,12 @@ public sealed class KafkaOptions
     /// <summary>The state changelog's name: <see cref="StateTopic"/>, or <c>{Topic}.state</c>.</summary>
     public string StateTopicName => string.IsNullOrWhiteSpace(StateTopic) ? $"{Topic}.state" : StateTopic;
 
+    /// <summary>
+    /// Compacted topic the model store lives on instead of <c>Model:Directory</c> (one partition, created when missing),
+    /// so every worker of the group serves, follows and promotes the same versions. Default none: the directory store.
+    /// </summary>
+    public string? ModelTopic { get; set; }
+
     /// <summary>Any librdkafka consumer property (security.protocol, sasl.*, ssl.*, fetch tuning).</summary>
     public Dictionary<string, string> Consumer { get; set; } = [];
 

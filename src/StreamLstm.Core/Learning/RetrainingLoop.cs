@@ -24,7 +24,7 @@ public sealed partial class RetrainingLoop
     private readonly TrainingSettings _training;
     private readonly ModelSettings _model;
     private readonly ServingSettings _serving;
-    private readonly ModelStore _store;
+    private readonly IModelStore _store;
     private readonly TickHistory _history;
     private readonly DriftMonitor? _drift;
     private readonly Action<ModelEvent> _events;
@@ -46,14 +46,14 @@ public sealed partial class RetrainingLoop
     /// <param name="training">How challengers are trained (<c>Training:*</c>).</param>
     /// <param name="model">The shape of a first model (later challengers take the champion's shape).</param>
     /// <param name="serving">The serving adaptations the held-out evaluation runs with.</param>
-    /// <param name="store">Where promoted challengers go.</param>
+    /// <param name="store">Where promoted challengers go (made current only if the champion they beat still is).</param>
     /// <param name="history">The accumulated ticks.</param>
     /// <param name="drift">Drift signals (null: schedule and cold start only).</param>
     /// <param name="events">Receives every decision (the worker writes them to InfluxDB).</param>
     /// <param name="logger">Where decisions are logged.</param>
     /// <param name="keepVersions">Versions the store keeps after a promotion (<c>Model:KeepVersions</c>).</param>
     public RetrainingLoop(LearningSettings settings, TrainingSettings training, ModelSettings model, ServingSettings serving,
-        ModelStore store, TickHistory history, DriftMonitor? drift, Action<ModelEvent> events, ILogger logger, int keepVersions = ModelStore.DefaultKeepVersions)
+        IModelStore store, TickHistory history, DriftMonitor? drift, Action<ModelEvent> events, ILogger logger, int keepVersions = ModelStore.DefaultKeepVersions)
     {
         _keepVersions = keepVersions;
         settings.Validate();
@@ -195,8 +195,10 @@ public sealed partial class RetrainingLoop
             LogTooLittle(_logger, trigger, ticks.Count, _settings.MinTicks);
             return null;
         }
-        var championId = _store.CurrentVersion;
-        if (championId == NaiveModel.Id) championId = null;
+        // The version the challenger is judged against: it is promoted only if this is still current then (another
+        // worker of the group, or an operator, may switch the store meanwhile).
+        var seen = _store.CurrentVersion;
+        var championId = seen == NaiveModel.Id ? null : seen;
         ModelVersion? champion = null;
         try
         {
@@ -228,15 +230,13 @@ public sealed partial class RetrainingLoop
             double? championRelMae = champion is null ? null : Backtester.Run(ticks, champion, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall.RelMae;
             var decision = _policy.Decide(mine.RelMae, mine.Coverage80, championRelMae);
             string? version = null;
+            bool stale = false;
             if (decision.Promote)
             {
                 var holdout = new HoldoutEvaluation(mine.N, mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, championId ?? NaiveModel.Id);
-                version = _store.Add(trained.Network, trained.Calibration, metadata with { Holdout = holdout }, makeCurrent: false);
-                _store.SetCurrent(version, "promoted");
-                var pruned = _store.Prune(_keepVersions);
-                if (pruned.Count > 0) LogPruned(_logger, string.Join(", ", pruned));
+                (version, decision, stale) = Promote(trained, metadata with { Holdout = holdout }, seen, decision);
             }
-            var retire = !decision.Promote && champion is not null ? _policy.DecideNaive(championRelMae) : default;
+            var retire = !decision.Promote && !stale && champion is not null ? _policy.DecideNaive(championRelMae) : default;
             var outcome = new RetrainOutcome(trigger, championId ?? NaiveModel.Id, version, ticks.Count, mine.N, mine.RelMae, championRelMae,
                 mine.Coverage80, decision, trained.Epochs, clock.Elapsed, retire.Promote);
             lock (_outcomes) _outcomes.Add(outcome);
@@ -254,6 +254,32 @@ public sealed partial class RetrainingLoop
     }
 
     /// <summary>
+    /// Adds the challenger and makes it current if <paramref name="seen"/> still is; otherwise (the store was switched
+    /// while it trained: its figures are against a champion that no longer serves) it is not promoted, and a version
+    /// already added stays in the store, not current. Returns the version and the decision as it turned out, and whether
+    /// the store had been switched.
+    /// </summary>
+    private (string? Version, PromotionDecision Decision, bool Stale) Promote(TrainingResult trained, ModelMetadata metadata, string? seen, PromotionDecision decision)
+    {
+        string? version = null;
+        try
+        {
+            if (_store.CurrentVersion is var now && now != seen)
+                throw new ModelStoreConflictException($"the current version is {now ?? "none"}, not {seen ?? "none"}", now);
+            version = _store.Add(trained.Network, trained.Calibration, metadata, makeCurrent: false);
+            _store.SetCurrent(version, "promoted", expectedCurrent: seen);
+        }
+        catch (ModelStoreConflictException ex)
+        {
+            LogStale(_logger, version ?? ModelEvent.Challenger, seen ?? "none", ex.Current ?? "none", ex.Message);
+            return (null, new PromotionDecision(false, $"stale: the current version became {ex.Current ?? "none"} while it was judged against {seen ?? "none"}"), true);
+        }
+        var pruned = _store.Prune(_keepVersions);
+        if (pruned.Count > 0) LogPruned(_logger, string.Join(", ", pruned));
+        return (version, decision, false);
+    }
+
+    /// <summary>
     /// Makes naive current in place of a champion that lost to it on the held-out history: the worker serves the last
     /// price (its interval from recent volatility) until a challenger beats naive.
     /// </summary>
@@ -262,7 +288,15 @@ public sealed partial class RetrainingLoop
     {
         using var naive = NaiveModel.Create(champion.Settings);
         var score = Backtester.Run(ticks, naive, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
-        _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history");
+        try
+        {
+            _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history", expectedCurrent: champion.Id);
+        }
+        catch (ModelStoreConflictException ex)
+        {
+            LogStale(_logger, NaiveModel.Id, champion.Id, ex.Current ?? "none", ex.Message);
+            return;
+        }
         LogRetired(_logger, champion.Id, LogValue.Finite(championRelMae), LogValue.Finite(score.Coverage80), decision.Reason);
         _events(new ModelEvent("promoted", NaiveModel.Id, 1.0, championRelMae, score.Coverage80, newest));
     }
@@ -289,6 +323,9 @@ public sealed partial class RetrainingLoop
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The current version {Version} cannot be loaded for comparison ({Reason}); the challenger is compared with naive")]
     private static partial void LogChampionUnloadable(ILogger logger, string version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not making {Version} current: it was judged against {Champion} but {Current} is current now ({Reason})")]
+    private static partial void LogStale(ILogger logger, string version, string champion, string current, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned versions {Versions}")]
     private static partial void LogPruned(ILogger logger, string versions);

@@ -1,26 +1,27 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using TorchSharp;
+using static StreamLstm.Model.ModelVersionFiles;
 
 namespace StreamLstm.Model;
 
 /// <summary>
 /// A directory of model versions. Layout: <c>versions/&lt;id&gt;/{weights.bin,config.json,metadata.json}</c> and a
 /// <c>current</c> file naming the current version. A version is written into a temporary folder and renamed into place,
-/// and <c>current</c> is replaced by rename, so a crash mid-write never leaves a half-written version current.
+/// and <c>current</c> is replaced by rename, so a crash mid-write never leaves a half-written version current. Switches
+/// of the current version (and their check against the expected current one) are serialized by an exclusive lock on
+/// <c>.current.lock</c>, so they are atomic between the processes of one host sharing the folder (not over NFS).
 /// </summary>
-public sealed class ModelStore
+public sealed class ModelStore : IModelStore
 {
     /// <summary>Versions a store keeps after a new one is added, unless configured (<c>Model:KeepVersions</c>).</summary>
     public const int DefaultKeepVersions = 5;
 
     private const string CurrentFile = "current";
+    private const string CurrentLockFile = ".current.lock";
     private const string HistoryFile = "history";
     private const string VersionsFolder = "versions";
-    private const string WeightsFile = "weights.bin";
-    private const string ConfigFile = "config.json";
-    private const string MetadataFile = "metadata.json";
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -37,6 +38,9 @@ public sealed class ModelStore
 
     /// <summary>The store's folder.</summary>
     public string Directory { get; }
+
+    /// <inheritdoc/>
+    public string Location => Directory;
 
     private string VersionsPath => Path.Combine(Directory, VersionsFolder);
 
@@ -89,14 +93,7 @@ public sealed class ModelStore
             for (int attempt = 0; ; attempt++)
             {
                 id = $"v{Versions().Select(v => { TryParseNumber(v, out var n); return n; }).DefaultIfEmpty(0).Max() + 1}";
-                var meta = metadata with
-                {
-                    Version = id,
-                    WeightsBytes = bytes,
-                    WeightsSha256 = sha,
-                    CreatedUtc = metadata.CreatedUtc == default ? DateTime.UtcNow : metadata.CreatedUtc,
-                    Libraries = LibraryVersions(),
-                };
+                var meta = Stamp(metadata, id, bytes, sha);
                 WriteDurably(Path.Combine(staging, MetadataFile), JsonSerializer.SerializeToUtf8Bytes(meta, Json));
                 try
                 {
@@ -122,17 +119,42 @@ public sealed class ModelStore
     /// in the store's history (for <see cref="Rollback"/>). <see cref="NaiveModel.Id"/> may be made current too: the
     /// worker then serves the last price (the retraining does so when naive beats the current model on held-out data).
     /// </summary>
-    public void SetCurrent(string id, string reason = "promoted")
+    public void SetCurrent(string id, string reason = "promoted") => Switch(id, reason, check: false, expectedCurrent: null);
+
+    /// <inheritdoc/>
+    public void SetCurrent(string id, string reason, string? expectedCurrent) => Switch(id, reason, check: true, expectedCurrent);
+
+    private void Switch(string id, string reason, bool check, string? expectedCurrent)
     {
-        // "naive" is no folder: the worker serves the last price (see NaiveModel) until a version is made current.
-        if (id != NaiveModel.Id)
-        {
-            using (Load(id)) { }
-        }
+        ModelStoreRules.CheckLoads(this, id);
+        using var exclusive = LockCurrent();
+        if (check) ModelStoreRules.CheckExpected($"model store '{Directory}'", id, CurrentVersion, expectedCurrent);
         var temp = Path.Combine(Directory, $".{CurrentFile}.{Guid.NewGuid():N}");
         WriteDurably(temp, System.Text.Encoding.UTF8.GetBytes(id + "\n"));
         File.Move(temp, Path.Combine(Directory, CurrentFile), overwrite: true);
         File.AppendAllText(Path.Combine(Directory, HistoryFile), $"{DateTime.UtcNow:O} {id} {reason}\n");
+    }
+
+    /// <summary>Holds <c>.current.lock</c> exclusively (an advisory lock on Unix), waiting while another writer holds it.</summary>
+    private FileStream LockCurrent()
+    {
+        var path = Path.Combine(Directory, CurrentLockFile);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex) when (ex is not DirectoryNotFoundException && clock.Elapsed < LockTimeout)
+            {
+                Thread.Sleep(20);
+            }
+            catch (IOException ex) when (ex is not DirectoryNotFoundException)
+            {
+                throw new ModelStoreException($"model store '{Directory}': {CurrentLockFile} stayed locked by another writer for {LockTimeout.TotalSeconds:F0} s", ex);
+            }
+        }
     }
 
     /// <summary>
@@ -142,9 +164,9 @@ public sealed class ModelStore
     public string Rollback()
     {
         var current = CurrentVersion ?? throw new ModelStoreException($"model store '{Directory}' has no current version to roll back from");
-        var previous = RollbackTarget(current)
+        var previous = ModelStoreRules.RollbackTarget(History(), current)
             ?? throw new ModelStoreException($"model store '{Directory}' has no version that was current before {current}");
-        SetCurrent(previous, "rollback");
+        SetCurrent(previous, "rollback", expectedCurrent: current);
         return previous;
     }
 
@@ -155,14 +177,9 @@ public sealed class ModelStore
     /// </summary>
     public IReadOnlyList<string> Prune(int keep)
     {
-        if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), keep, "keep at least one version");
-        var current = CurrentVersion;
-        var rollbackTarget = current is null ? null : RollbackTarget(current);
-        var versions = Versions();
         var deleted = new List<string>();
-        foreach (var id in versions.Take(Math.Max(0, versions.Count - keep)))
+        foreach (var id in ModelStoreRules.PruneCandidates(Versions(), keep, CurrentVersion, History()))
         {
-            if (id == current || id == rollbackTarget) continue;
             var doomed = Path.Combine(VersionsPath, $".deleting-{id}-{Guid.NewGuid():N}");
             System.IO.Directory.Move(Path.Combine(VersionsPath, id), doomed);
             System.IO.Directory.Delete(doomed, recursive: true);
@@ -192,10 +209,6 @@ public sealed class ModelStore
             }
         }
     }
-
-    /// <summary>The version that was current before <paramref name="current"/>, per the history; null when none.</summary>
-    private string? RollbackTarget(string current) =>
-        History().Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault();
 
     /// <summary>The switches of the current version, oldest first (lines that do not parse are skipped).</summary>
     public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()
@@ -234,55 +247,21 @@ public sealed class ModelStore
         if (!File.Exists(weights))
             throw new ModelStoreException($"model version '{id}' in '{Directory}' has no {WeightsFile}");
         var (bytes, sha) = Fingerprint(weights);
-        if (bytes != meta.WeightsBytes)
-            throw new ModelStoreException($"model version '{id}': {WeightsFile} is {bytes} bytes, metadata says {meta.WeightsBytes} (truncated or replaced)");
-        if (!string.Equals(sha, meta.WeightsSha256, StringComparison.OrdinalIgnoreCase))
-            throw new ModelStoreException($"model version '{id}': {WeightsFile} does not match its SHA-256 in {MetadataFile} (corrupt)");
-        var network = new LstmForecaster(config.Model);
-        try
-        {
-            network.load(weights, strict: true);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            network.Dispose();
-            throw new ModelStoreException($"model version '{id}': {WeightsFile} does not fit the shape in {ConfigFile} ({FirstLine(ex.Message)})", ex);
-        }
-        network.eval();
-        return new ModelVersion(network, config, meta);
+        CheckWeights(id, meta, bytes, sha);
+        return Build(id, config, meta, network => network.load(weights, strict: true));
     }
 
     /// <summary>Reads and validates a version's <c>config.json</c>.</summary>
     public ModelConfiguration ReadConfiguration(string id)
     {
         var path = Path.Combine(VersionPath(id), ConfigFile);
-        var config = ReadJson<ModelConfiguration>(id, path);
-        if (config.Model is null || config.Calibration is null)
-            throw new ModelStoreException($"model version '{id}': {ConfigFile} lacks 'model' or 'calibration'");
-        try
-        {
-            config.Model.Validate();
-        }
-        catch (System.ComponentModel.DataAnnotations.ValidationException ex)
-        {
-            throw new ModelStoreException($"model version '{id}': {ConfigFile} is invalid: {ex.Message}");
-        }
-        int h = config.Model.Horizons;
-        if (config.Calibration.Shrink is not { } shrink || config.Calibration.IntervalScale is not { } scale
-            || shrink.Length != h || scale.Length != h)
-            throw new ModelStoreException($"model version '{id}': {ConfigFile} calibration does not have {h} horizons");
-        if (shrink.Any(v => !double.IsFinite(v) || v < 0 || v > 1) || scale.Any(v => !double.IsFinite(v) || v <= 0))
-            throw new ModelStoreException($"model version '{id}': {ConfigFile} calibration holds values out of range");
-        return config;
+        return CheckConfiguration(id, ReadJson<ModelConfiguration>(id, path));
     }
 
     /// <summary>Reads and validates a version's <c>metadata.json</c>.</summary>
     public ModelMetadata ReadMetadata(string id)
     {
-        var meta = ReadJson<ModelMetadata>(id, Path.Combine(VersionPath(id), MetadataFile));
-        if (meta.Version != id)
-            throw new ModelStoreException($"model version '{id}': {MetadataFile} says it is version '{meta.Version}' (mismatched)");
-        return meta;
+        return CheckMetadata(id, ReadJson<ModelMetadata>(id, Path.Combine(VersionPath(id), MetadataFile)));
     }
 
     private string VersionPath(string id)
@@ -299,15 +278,7 @@ public sealed class ModelStore
     {
         if (!File.Exists(path))
             throw new ModelStoreException($"model version '{id}' has no {Path.GetFileName(path)}");
-        try
-        {
-            return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), Json)
-                ?? throw new ModelStoreException($"model version '{id}': {Path.GetFileName(path)} is empty");
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelStoreException($"model version '{id}': {Path.GetFileName(path)} is not valid: {FirstLine(ex.Message)}", ex);
-        }
+        return Parse<T>(id, Path.GetFileName(path), File.ReadAllBytes(path));
     }
 
     internal static bool TryParseNumber(string? id, out int number)
@@ -330,17 +301,8 @@ public sealed class ModelStore
         stream.Flush(flushToDisk: true);
     }
 
-    private static string FirstLine(string text)
+    /// <summary>Nothing to release: every operation opens and closes its files.</summary>
+    public void Dispose()
     {
-        var end = text.IndexOfAny(['\r', '\n']);
-        return end < 0 ? text : text[..end];
     }
-
-    private static Dictionary<string, string> LibraryVersions() => new()
-    {
-        ["streamlstm"] = typeof(ModelStore).Assembly.GetName().Version?.ToString() ?? "unknown",
-        ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown",
-        ["libtorch"] = "2.10.0",
-        ["dotnet"] = Environment.Version.ToString(),
-    };
 }

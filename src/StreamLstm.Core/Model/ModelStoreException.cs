@@ -1,4 +1,4 @@
 namespace StreamLstm.Model;
 
 /// <summary>A model store or version that cannot be used; the message is one line naming the store, version or file.</summary>
-public sealed class ModelStoreException(string message, Exception? inner = null) : Exception(message, inner);
+public class ModelStoreException(string message, Exception? inner = null) : Exception(message, inner);

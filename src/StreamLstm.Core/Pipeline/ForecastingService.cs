@@ -19,6 +19,7 @@ public sealed partial class ForecastingService : IDisposable
     private readonly ILogger _logger;
     private readonly ModelVersion _model;
     private readonly TickHistory _history;
+    private readonly IModelStore _store;
     private string? _modelProblem;
 
     /// <param name="options">Feed, store, settings.</param>
@@ -28,18 +29,18 @@ public sealed partial class ForecastingService : IDisposable
     /// <param name="latencyObserver">Each tick's hand-over-to-serialized latency in ms (benchmarks; null: none).</param>
     public ForecastingService(ForecastingOptions options, Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory,
         ILoggerFactory loggers, PipelineCounters? counters = null, Action<double>? latencyObserver = null)
-        : this(options, new ModelStore(options.ModelDirectory), CreateHistory(options, loggers), sinkFactory, loggers, counters, latencyObserver)
+        : this(options, ModelStores.Open(options.Kafka, options.ModelDirectory, loggers), CreateHistory(options, loggers), sinkFactory, loggers, counters, latencyObserver)
     {
     }
 
     /// <param name="options">Feed, settings.</param>
-    /// <param name="store">The model store the pipeline serves and follows (at <c>options.ModelDirectory</c>).</param>
+    /// <param name="store">The model store the pipeline serves and follows and the retraining promotes into; the service disposes it.</param>
     /// <param name="history">Where accepted ticks are kept; the service disposes it.</param>
     /// <param name="sinkFactory">Makes the sink from the acknowledge callback of the Kafka source.</param>
     /// <param name="loggers">Where everything logs.</param>
     /// <param name="counters">Running totals (null: the service's own).</param>
     /// <param name="latencyObserver">Each tick's hand-over-to-serialized latency in ms (benchmarks; null: none).</param>
-    public ForecastingService(ForecastingOptions options, ModelStore store, TickHistory history,
+    public ForecastingService(ForecastingOptions options, IModelStore store, TickHistory history,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILoggerFactory loggers, PipelineCounters? counters = null,
         Action<double>? latencyObserver = null)
     {
@@ -49,6 +50,7 @@ public sealed partial class ForecastingService : IDisposable
         options.State.Validate();
         _options = options;
         _logger = loggers.CreateLogger<ForecastingService>();
+        _store = store;
         _model = LoadServingModel(store);
         _history = history;
         var drift = options.Learning.Enabled ? new DriftMonitor(options.Learning.DriftDelta, options.Learning.DriftThreshold) : null;
@@ -66,7 +68,7 @@ public sealed partial class ForecastingService : IDisposable
         Pipeline.Counters.ModelProblem = _modelProblem;
         if (options.Learning.Enabled)
         {
-            Retraining = new RetrainingLoop(options.Learning, options.Training, options.Model, options.Serving, new ModelStore(options.ModelDirectory),
+            Retraining = new RetrainingLoop(options.Learning, options.Training, options.Model, options.Serving, store,
                 _history, drift, Pipeline.Report, loggers.CreateLogger<RetrainingLoop>(), options.KeepVersions)
             {
                 OutcomeObserver = Pipeline.Counters.AddRetrain,
@@ -105,11 +107,11 @@ public sealed partial class ForecastingService : IDisposable
         }
     }
 
-    private ModelVersion LoadServingModel(ModelStore store)
+    private ModelVersion LoadServingModel(IModelStore store)
     {
         if (store.CurrentVersion is null or NaiveModel.Id)
         {
-            LogColdStart(_logger, store.Directory, _options.Learning.Enabled ? $"the first model is trained once the history holds {_options.Learning.MinTicks} ticks" : "Learning:Enabled is false, so none will be trained here");
+            LogColdStart(_logger, store.Location, _options.Learning.Enabled ? $"the first model is trained once the history holds {_options.Learning.MinTicks} ticks" : "Learning:Enabled is false, so none will be trained here");
             return NaiveModel.Create(_options.Model);
         }
         try
@@ -131,6 +133,7 @@ public sealed partial class ForecastingService : IDisposable
     {
         _history.Dispose();
         _model.Dispose();
+        _store.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model store {Store} has no current model: serving naive forecasts (model=naive); {Plan}")]

@@ -58,7 +58,7 @@ public sealed partial class StreamingPipeline
     /// <c>models rollback</c>) is picked up within <see cref="FollowInterval"/> and takes over between ticks, each
     /// symbol re-warmed from its recent history first. Null: serve the given model only.
     /// </summary>
-    public ModelStore? Follow { get; init; }
+    public IModelStore? Follow { get; init; }
 
     /// <summary>How often <see cref="Follow"/> is checked. Default 2 s.</summary>
     public TimeSpan FollowInterval { get; init; } = DefaultFollowInterval;
@@ -338,7 +338,7 @@ public sealed partial class StreamingPipeline
         LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
-    private async Task FollowStoreAsync(ModelStore store, CancellationToken stopping)
+    private async Task FollowStoreAsync(IModelStore store, CancellationToken stopping)
     {
         string? failed = null;
         while (!stopping.IsCancellationRequested)

@@ -37,6 +37,8 @@ public sealed class WorkerOptionsValidator :
         if (string.IsNullOrWhiteSpace(options.DeadLetterTopic)) return Fail("Kafka:DeadLetterTopic must not be empty");
         if (options.DeadLetterTopic == options.Topic) return Fail("Kafka:DeadLetterTopic must differ from Kafka:Topic");
         if (options.QueueTicks < 1) return Fail($"Kafka:QueueTicks must be at least 1, got {options.QueueTicks}");
+        if (options.ModelTopic is { } model && (model == options.Topic || model == options.DeadLetterTopic || model == options.StateTopicName))
+            return Fail($"Kafka:ModelTopic must differ from Kafka:Topic, Kafka:DeadLetterTopic and Kafka:StateTopic, got '{model}'");
         return ValidateOptionsResult.Success;
     }
 

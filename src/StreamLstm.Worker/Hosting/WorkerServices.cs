@@ -36,10 +36,14 @@ public static class WorkerServices
         builder.Services.AddSingleton<PipelineCounters>();
         builder.AddOperations(serveHttp, history: true);
         builder.Services.AddSingleton(ForecastingOptionsFrom);
-        builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<ForecastingOptions>().ModelDirectory));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<ForecastingOptions>();
+            return ModelStores.Open(options.Kafka, options.ModelDirectory, sp.GetRequiredService<ILoggerFactory>());
+        });
         builder.Services.AddSingleton(sp => ForecastingService.CreateHistory(sp.GetRequiredService<ForecastingOptions>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ForecastingService(sp.GetRequiredService<ForecastingOptions>(),
-            sp.GetRequiredService<ModelStore>(), sp.GetRequiredService<TickHistory>(),
+            sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<TickHistory>(),
             PointSinks.For(sp.GetRequiredService<IOptions<InfluxOptions>>().Value, ForecastWorker.DefaultLineFile, sp.GetRequiredService<PipelineCounters>(),
                 sp.GetRequiredService<ILogger<InfluxPointSink>>()),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<PipelineCounters>()));

@@ -9,7 +9,7 @@ namespace StreamLstm.Worker.Verbs;
 
 /// <summary>
 /// <c>models list [--json]</c>, <c>models promote VERSION</c>, <c>models rollback</c>, each on the store given by
-/// <c>--model-dir STORE</c> or <c>Model:Directory</c>.
+/// <c>--model-dir STORE</c>, <c>Kafka:ModelTopic</c> (with <c>Kafka:BootstrapServers</c>) or <c>Model:Directory</c>.
 /// </summary>
 public static class ModelsVerb
 {
@@ -22,7 +22,7 @@ public static class ModelsVerb
         list.Options.Add(StoreOption());
         list.SetAction(parse =>
         {
-            var store = Store(parse);
+            using var store = Store(parse);
             Console.WriteLine(parse.GetValue(json) ? Json(store) : Table(store));
             return 0;
         });
@@ -33,11 +33,12 @@ public static class ModelsVerb
         promote.Options.Add(StoreOption());
         promote.SetAction(parse =>
         {
-            var store = Store(parse);
+            using var store = Store(parse);
             var id = parse.GetValue(version)!;
             var before = store.CurrentVersion;
-            store.SetCurrent(id);
-            Console.WriteLine($"{id} is now current in {store.Directory} (was {before ?? "none"})");
+            // Only over the version reported as replaced: a worker promoting meanwhile makes this fail, not vanish.
+            store.SetCurrent(id, "promoted", expectedCurrent: before);
+            Console.WriteLine($"{id} is now current in {store.Location} (was {before ?? "none"})");
             return 0;
         });
 
@@ -45,10 +46,10 @@ public static class ModelsVerb
         rollback.Options.Add(StoreOption());
         rollback.SetAction(parse =>
         {
-            var store = Store(parse);
+            using var store = Store(parse);
             var before = store.CurrentVersion;
             var id = store.Rollback();
-            Console.WriteLine($"{id} is now current in {store.Directory} (rolled back from {before})");
+            Console.WriteLine($"{id} is now current in {store.Location} (rolled back from {before})");
             return 0;
         });
 
@@ -58,20 +59,18 @@ public static class ModelsVerb
         return command;
     }
 
-    private static Option<DirectoryInfo?> StoreOption() => new("--model-dir") { Description = "the model store (default: Model:Directory)" };
+    private static Option<DirectoryInfo?> StoreOption() =>
+        new("--model-dir") { Description = "the model store's directory (default: Kafka:ModelTopic when set, else Model:Directory)" };
 
-    private static ModelStore Store(ParseResult parse)
+    private static IModelStore Store(ParseResult parse)
     {
         var option = parse.CommandResult.Command.Options.OfType<Option<DirectoryInfo?>>().First(o => o.Name == "--model-dir");
         // Built even when --model-dir names the store, so a misspelt setting is refused here as by every verb.
         var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
-        var directory = parse.GetValue(option)?.FullName ?? configuration["Model:Directory"] ?? new ModelStoreOptions().Directory;
-        if (string.IsNullOrWhiteSpace(directory)) throw new CliException("no model store: give --model-dir STORE or set Model:Directory");
-        if (!Directory.Exists(directory)) throw new CliException($"model store '{Path.GetFullPath(directory)}' does not exist");
-        return new ModelStore(directory);
+        return VerbConfiguration.OpenModelStore(configuration, parse.GetValue(option)?.FullName);
     }
 
-    private static IEnumerable<(string Id, ModelMetadata? Meta, string? Problem)> Versions(ModelStore store)
+    private static IEnumerable<(string Id, ModelMetadata? Meta, string? Problem)> Versions(IModelStore store)
     {
         foreach (var id in store.Versions())
         {
@@ -83,10 +82,10 @@ public static class ModelsVerb
         }
     }
 
-    private static string Table(ModelStore store)
+    private static string Table(IModelStore store)
     {
         var current = store.CurrentVersion;
-        var lines = new List<string> { $"model store {store.Directory}", "  version  created (UTC)         data                      symbols    ticks  epochs  val rel_mae  val coverage80  held-out rel_mae (champion)" };
+        var lines = new List<string> { $"model store {store.Location}", "  version  created (UTC)         data                      symbols    ticks  epochs  val rel_mae  val coverage80  held-out rel_mae (champion)" };
         foreach (var (id, meta, problem) in Versions(store))
         {
             var mark = id == current ? "*" : " ";
@@ -109,12 +108,12 @@ public static class ModelsVerb
 
     private static string Join(double[] values) => string.Join("/", values.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
 
-    private static string Json(ModelStore store)
+    private static string Json(IModelStore store)
     {
         var current = store.CurrentVersion;
         var document = new
         {
-            store = store.Directory,
+            store = store.Location,
             current,
             versions = Versions(store).Select(v => new { version = v.Id, current = v.Id == current, metadata = v.Meta, problem = v.Problem }).ToList(),
             history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason }).ToList(),

@@ -6,13 +6,16 @@ using StreamLstm.Ticks;
 
 namespace StreamLstm.Worker.Verbs;
 
-/// <summary><c>train --data CSV --out STORE [--epochs N]</c>: trains a model and makes it the store's current version.</summary>
+/// <summary>
+/// <c>train --data CSV [--out STORE] [--epochs N]</c>: trains a model and makes it the current version of the store
+/// STORE (a directory), or without <c>--out</c> of the store on <c>Kafka:ModelTopic</c>.
+/// </summary>
 public static class TrainVerb
 {
     public static Command Create()
     {
         var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price[,volume])", Required = true };
-        var output = new Option<DirectoryInfo>("--out") { Description = "model store to add the version to (created if absent)", Required = true };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "model store directory to add the version to (created if absent); without it, the store on Kafka:ModelTopic" };
         var epochs = new Option<int?>("--epochs") { Description = "most epochs to train (default: Training:Epochs)" };
         var command = CommandLine.Verb("train", "Train a model offline from a CSV of prices and make it the store's current version.");
         command.Options.Add(data);
@@ -21,16 +24,19 @@ public static class TrainVerb
         command.SetAction(parse =>
         {
             var configuration = VerbConfiguration.Build(parse.UnmatchedTokens);
+            var directory = parse.GetValue(output)?.FullName;
+            if (directory is null && VerbConfiguration.ModelTopic(configuration) is null)
+                throw new CliException("Option '--out' is required (or set Kafka:ModelTopic to add the version to the store on Kafka).");
             var model = VerbConfiguration.Model(configuration);
             var training = VerbConfiguration.Training(configuration, parse.GetValue(epochs));
             var ticks = PriceFile.Read(parse.GetValue(data)!.FullName, VerbConfiguration.Ticks(configuration));
             var series = SymbolSeries.FromTicks(ticks, model.Warmup);
             var result = TrainWithProgress(model, training, series);
-            var store = new ModelStore(parse.GetValue(output)!.FullName);
+            using var store = VerbConfiguration.OpenModelStore(configuration, directory, create: true);
             var id = store.Add(result.Network, result.Calibration, ModelMetadata.From(result, ticks, parse.GetValue(data)!.Name));
             var pruned = store.Prune(VerbConfiguration.KeepVersions(configuration));
             if (pruned.Count > 0) Console.WriteLine($"removed old versions {string.Join(", ", pruned)} (Model:KeepVersions)");
-            Console.WriteLine($"{id} is now current in {store.Directory}: {series.Count} symbols, {ticks.Count} ticks, " +
+            Console.WriteLine($"{id} is now current in {store.Location}: {series.Count} symbols, {ticks.Count} ticks, " +
                 $"{result.Epochs} epochs, {Summary(result.Validation)}");
             result.Network.Dispose();
             return 0;

@@ -69,6 +69,29 @@ public static class VerbConfiguration
         return keep;
     }
 
+    /// <summary><c>Kafka:ModelTopic</c>: the topic of the model store on Kafka; null when the store is a directory.</summary>
+    public static string? ModelTopic(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration["Kafka:ModelTopic"]) ? null : configuration["Kafka:ModelTopic"];
+
+    /// <summary>
+    /// The model store a verb works on: the directory <paramref name="directory"/> when given (an option such as
+    /// <c>--model-dir</c>), else the topic <c>Kafka:ModelTopic</c> when set (with <c>Kafka:BootstrapServers</c>), else
+    /// <c>Model:Directory</c>. A directory must exist unless <paramref name="create"/>.
+    /// </summary>
+    public static IModelStore OpenModelStore(IConfiguration configuration, string? directory, bool create = false)
+    {
+        if (directory is null && ModelTopic(configuration) is { } topic)
+        {
+            if (string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"]))
+                throw new CliException($"Kafka:ModelTopic is '{topic}' but Kafka:BootstrapServers is not set: give the brokers (--Kafka:BootstrapServers=host:port)");
+            return new KafkaModelStore(Kafka(configuration), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        }
+        directory ??= configuration["Model:Directory"] ?? new ModelStoreOptions().Directory;
+        if (string.IsNullOrWhiteSpace(directory)) throw new CliException("no model store: give --model-dir STORE, or set Model:Directory or Kafka:ModelTopic");
+        if (!create && !Directory.Exists(directory)) throw new CliException($"model store '{Path.GetFullPath(directory)}' does not exist");
+        return new ModelStore(directory);
+    }
+
     /// <summary>The <c>Serving</c> section, validated.</summary>
     public static ServingSettings Serving(IConfiguration configuration) =>
         Read<ServingSettings>(configuration, "Serving", s => s.Validate());

@@ -124,14 +124,18 @@ internal sealed class WorkerHarness : IDisposable
         return sink;
     }
 
-    /// <summary>Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires.</summary>
-    public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false)
+    /// <summary>
+    /// Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires, following the harness's store when
+    /// <paramref name="followStore"/>, or <paramref name="follow"/> when given.
+    /// </summary>
+    public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false,
+        IModelStore? follow = null)
     {
         counters ??= new PipelineCounters();
         var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
             ack => NewSink(ack, counters), NullLogger.Instance, counters)
         {
-            Follow = followStore ? new ModelStore(StoreDirectory) : null,
+            Follow = follow ?? (followStore ? new ModelStore(StoreDirectory) : null),
             FollowInterval = TimeSpan.FromMilliseconds(200),
         };
         return (pipeline, Task.Run(() => pipeline.RunAsync(stop, TimeSpan.FromSeconds(20))));

@@ -13,23 +13,7 @@ public class VerbTests
         "--Training:BatchSize=64", "--Training:Stride=10",
     ];
 
-    internal static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (CommandLine.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    internal static (int Code, string Out, string Error) Run(params string[] args) => VerbRunner.Run(args);
 
     internal static void AssertOneLineError((int Code, string Out, string Error) result, string expected)
     {
