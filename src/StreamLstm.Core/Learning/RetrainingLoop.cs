@@ -42,6 +42,14 @@ public sealed partial class RetrainingLoop
     /// </summary>
     public Action<string>? OutcomeObserver { get; init; }
 
+    /// <summary>
+    /// Whether this worker trains for its group right now (a shared store: only the owner of partition 0 does); checked
+    /// before each retraining, which is skipped, not queued, while it says no. Null: always.
+    /// </summary>
+    public Func<bool>? IsTrainer { get; init; }
+
+    private bool? _wasTrainer;
+
     /// <param name="settings">Schedule, promotion rules, CPU bound.</param>
     /// <param name="training">How challengers are trained (<c>Training:*</c>).</param>
     /// <param name="model">The shape of a first model (later challengers take the champion's shape).</param>
@@ -116,6 +124,25 @@ public sealed partial class RetrainingLoop
         return done.Task;
     }
 
+    /// <summary>Whether this worker is the trainer now; a change of role is logged.</summary>
+    private bool TrainsNow()
+    {
+        bool trainer = IsTrainer?.Invoke() ?? true;
+        if (_wasTrainer != trainer && IsTrainer is not null)
+        {
+            if (trainer) LogTrainer(_logger);
+            else LogNotTrainer(_logger);
+        }
+        _wasTrainer = trainer;
+        return trainer;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This worker retrains for the group: it owns partition 0 of the tick topic, and the model store is shared")]
+    private static partial void LogTrainer(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Another worker of the group retrains (the owner of partition 0); this one follows the shared store")]
+    private static partial void LogNotTrainer(ILogger logger);
+
     private void Loop(CancellationToken stopping)
     {
         torch.set_num_threads(_settings.Threads);
@@ -137,7 +164,7 @@ public sealed partial class RetrainingLoop
             else if (lastScheduled.Elapsed >= _settings.Interval) trigger = "schedule";
             if (_drift?.TakeSignal() is { } drift && trigger is null && (sinceLast is null || sinceLast.Elapsed >= _settings.DriftCooldown))
                 trigger = $"drift: {drift}";
-            if (trigger is null) continue;
+            if (trigger is null || !TrainsNow()) continue;
             // Whatever started it, the next scheduled retrain is an interval away, and while naive serves (cold start, or
             // a champion retired) the next try waits for the history to grow by half.
             lastScheduled.Restart();

@@ -22,6 +22,12 @@ public sealed record ForecastingOptions
     /// <summary>Versions the store keeps after a promotion (<c>Model:KeepVersions</c>). Default 5.</summary>
     public int KeepVersions { get; init; } = ModelStore.DefaultKeepVersions;
 
+    /// <summary>
+    /// Whether the directory store is shared by the workers of the group (<c>Model:Shared</c>); a store on Kafka always is.
+    /// With a shared store only the worker assigned partition 0 of the tick topic retrains. Default false.
+    /// </summary>
+    public bool SharedStore { get; init; }
+
     /// <summary>The shape of the first model trained from an empty store (<c>Model:*</c>).</summary>
     public ModelSettings Model { get; init; } = new();
 

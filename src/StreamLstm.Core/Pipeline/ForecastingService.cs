@@ -72,6 +72,9 @@ public sealed partial class ForecastingService : IDisposable
                 _history, drift, Pipeline.Report, loggers.CreateLogger<RetrainingLoop>(), options.KeepVersions)
             {
                 OutcomeObserver = Pipeline.Counters.AddRetrain,
+                // One trainer for the group when its workers share the store: the owner of partition 0, whoever it is
+                // after each rebalance. It trains on the history it holds, its own partitions' symbols.
+                IsTrainer = store is KafkaModelStore || options.SharedStore ? () => Pipeline.Assignment.Contains(0) : null,
             };
         }
     }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StreamLstm.Inference;
@@ -40,6 +42,8 @@ public sealed partial class StreamingPipeline
     private readonly ConcurrentQueue<ModelEvent> _events = new();
     private string? _preparing;
     private string? _unservable;
+    private readonly object _followGate = new();
+    private bool _followStopped;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -152,7 +156,7 @@ public sealed partial class StreamingPipeline
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
         var consuming = source.RunAsync(stopping);
-        var following = Follow is null ? Task.CompletedTask : FollowStoreAsync(Follow, stopping);
+        var following = Follow is null ? null : FollowStore(Follow);
         var owned = new List<ModelVersion>();
         var buffer = new IngestedTick[MaxBatch];
         var reader = queue.Reader;
@@ -225,7 +229,7 @@ public sealed partial class StreamingPipeline
         }
         Counters.EnterLoopState(ForecastLoopState.Stopped);
         await consuming.ConfigureAwait(false);
-        await following.ConfigureAwait(false);
+        StopFollowing(following);
         Interlocked.Exchange(ref _pending, null)?.Dispose();
         if (swapping is { } unfinished)
         {
@@ -338,48 +342,75 @@ public sealed partial class StreamingPipeline
         LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
     }
 
-    private async Task FollowStoreAsync(IModelStore store, CancellationToken stopping)
-    {
-        string? failed = null;
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(FollowInterval, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            var id = store.CurrentVersion;
+    /// <summary>
+    /// The store follower, off the forecast loop: every <see cref="FollowInterval"/> the store's current version, distinct
+    /// until it changes; each new one that is not already serving (or on its way) is loaded and left for the forecast
+    /// loop to swap in. A store that cannot be read is logged and asked again at the next interval.
+    /// </summary>
+    private IDisposable FollowStore(IModelStore store) =>
+        Observable.Interval(FollowInterval, TaskPoolScheduler.Default)
+            .Select(_ => CurrentVersionOf(store))
             // The store names what serves again (a failed switch rolled back): nothing is wrong any more.
-            if (id == ServingModel) Counters.ModelProblem = null;
-            if (id is null || id == ServingModel || id == Volatile.Read(ref _pending)?.Id || id == Volatile.Read(ref _preparing)
-                || id == failed || id == Volatile.Read(ref _unservable)) continue;
-            try
-            {
-                var loaded = id == NaiveModel.Id ? NaiveModel.Create(_model.Settings) : store.Load(id);
-                if (store.History().LastOrDefault() is { Reason: "rollback" } last && last.Version == id)
-                {
-                    // The figures the restored version was admitted on: its held-out evaluation, or its validation.
-                    var meta = loaded.Metadata;
-                    _events.Enqueue(new ModelEvent("rollback", id,
-                        meta.Holdout?.RelMae ?? meta.ValidationRelMae.FirstOrDefault(double.NaN),
-                        meta.Holdout?.ChampionRelMae ?? double.NaN,
-                        meta.Holdout?.Coverage80 ?? meta.ValidationCoverage80.FirstOrDefault(double.NaN), default));
-                }
-                Interlocked.Exchange(ref _pending, loaded)?.Dispose();
-                _wake.Release();
-                failed = null;
-            }
-            catch (ModelStoreException ex)
-            {
-                failed = id;
-                Counters.ModelProblem = $"the store's current version {id} cannot be served ({ex.Message}); {ServingModel} serves meanwhile";
-                LogFollowFailed(_logger, id, ex.Message);
-            }
+            .Do(id => { if (id is not null && id == ServingModel) Counters.ModelProblem = null; })
+            .DistinctUntilChanged()
+            .Where(id => id is not null && id != ServingModel && id != Volatile.Read(ref _pending)?.Id && id != Volatile.Read(ref _preparing)
+                && id != Volatile.Read(ref _unservable))
+            .Subscribe(id => Load(store, id!));
+
+    private string? CurrentVersionOf(IModelStore store)
+    {
+        try
+        {
+            return store.CurrentVersion;
+        }
+        catch (Exception ex) when (ex is ModelStoreException or IOException or UnauthorizedAccessException or KafkaException)
+        {
+            LogFollowUnreadable(_logger, store.Location, ex.Message);
+            return null;
         }
     }
+
+    private void Load(IModelStore store, string id)
+    {
+        try
+        {
+            var loaded = id == NaiveModel.Id ? NaiveModel.Create(_model.Settings) : store.Load(id);
+            if (store.History().LastOrDefault() is { Reason: "rollback" } last && last.Version == id)
+            {
+                // The figures the restored version was admitted on: its held-out evaluation, or its validation.
+                var meta = loaded.Metadata;
+                _events.Enqueue(new ModelEvent("rollback", id,
+                    meta.Holdout?.RelMae ?? meta.ValidationRelMae.FirstOrDefault(double.NaN),
+                    meta.Holdout?.ChampionRelMae ?? double.NaN,
+                    meta.Holdout?.Coverage80 ?? meta.ValidationCoverage80.FirstOrDefault(double.NaN), default));
+            }
+            lock (_followGate)
+            {
+                // Loaded while the pipeline shut down: nobody will swap it in.
+                if (_followStopped)
+                {
+                    loaded.Dispose();
+                    return;
+                }
+                Interlocked.Exchange(ref _pending, loaded)?.Dispose();
+            }
+            _wake.Release();
+        }
+        catch (ModelStoreException ex)
+        {
+            Counters.ModelProblem = $"the store's current version {id} cannot be served ({ex.Message}); {ServingModel} serves meanwhile";
+            LogFollowFailed(_logger, id, ex.Message);
+        }
+    }
+
+    private void StopFollowing(IDisposable? following)
+    {
+        following?.Dispose();
+        lock (_followGate) _followStopped = true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The model store {Store} cannot be read ({Reason}); asking again at the next interval")]
+    private static partial void LogFollowUnreadable(ILogger logger, string store, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The state of partitions {Partitions} cannot be read from {Topic} ({Reason}); their symbols are re-warmed from the tick history instead (forecasts may differ slightly from an uninterrupted run's)")]
     private static partial void LogStateUnreadable(ILogger logger, string partitions, string topic, string reason);

@@ -102,7 +102,7 @@ public sealed partial class StateChangelog : IDisposable
     }
 
     private IAdminClient Admin() =>
-        new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(_options.Consumer.Where(IsClientSetting)))
+        new AdminClientBuilder(new AdminClientConfig(KafkaClientSettings.Connection(_options.Consumer))
         {
             BootstrapServers = _options.BootstrapServers,
         }).SetLogHandler((_, message) => _kafkaLog.Log(message)).Build();
@@ -115,7 +115,7 @@ public sealed partial class StateChangelog : IDisposable
     public Dictionary<int, List<KeyValuePair<string, byte[]>>> Read(IReadOnlyCollection<int> partitions, TimeSpan timeout)
     {
         var result = partitions.ToDictionary(p => p, _ => new List<KeyValuePair<string, byte[]>>());
-        var config = new ConsumerConfig(new Dictionary<string, string>(_options.Consumer.Where(IsClientSetting)))
+        var config = new ConsumerConfig(KafkaClientSettings.Connection(_options.Consumer))
         {
             BootstrapServers = _options.BootstrapServers,
             GroupId = $"{_options.GroupId}.state-restore",
@@ -241,11 +241,6 @@ public sealed partial class StateChangelog : IDisposable
     public bool Flush(TimeSpan timeout) => _producer.Flush(timeout) == 0;
 
     public void Dispose() => _producer.Dispose();
-
-    // Connection and security settings apply to every client; the group consumer's own tuning does not.
-    private static bool IsClientSetting(KeyValuePair<string, string> setting) =>
-        setting.Key.StartsWith("security.", StringComparison.Ordinal) || setting.Key.StartsWith("sasl.", StringComparison.Ordinal)
-        || setting.Key.StartsWith("ssl.", StringComparison.Ordinal) || setting.Key.StartsWith("client.", StringComparison.Ordinal);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the state topic {Topic}: {Partitions} partitions, {Replicas} replicas, compacted")]
     private static partial void LogCreated(ILogger logger, string topic, int partitions, short replicas);

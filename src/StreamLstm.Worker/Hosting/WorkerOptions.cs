@@ -20,6 +20,12 @@ public sealed class ModelStoreOptions
 
     /// <summary>Versions the store keeps after a new one is added (never the current one or the rollback target). Default 5.</summary>
     public int KeepVersions { get; set; } = ModelStore.DefaultKeepVersions;
+
+    /// <summary>
+    /// Whether the directory is shared by the workers of the group (a network file system): then, as with a model store
+    /// on Kafka (<c>Kafka:ModelTopic</c>), only the worker assigned partition 0 of the tick topic retrains. Default false.
+    /// </summary>
+    public bool Shared { get; set; }
 }
 
 /// <summary>Checks the worker's settings at start and names the key of the first problem.</summary>

@@ -65,6 +65,7 @@ public static class WorkerServices
             ModelDirectory = store.Directory,
             FollowInterval = store.FollowInterval,
             KeepVersions = store.KeepVersions,
+            SharedStore = store.Shared,
             Model = Value<ModelSettings>(),
             GivenModelKeys = SettingsCatalog.GivenKeys(services.GetRequiredService<IConfiguration>(), "Model"),
             Serving = Value<ServingSettings>(),

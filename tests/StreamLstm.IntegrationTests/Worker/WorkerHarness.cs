@@ -73,7 +73,8 @@ internal sealed class WorkerHarness : IDisposable
     /// </summary>
     public (ForecastingService Service, Task Running) StartService(CancellationToken stop, LearningSettings learning,
         PipelineCounters? counters = null, string? storeDirectory = null, ServingSettings? serving = null,
-        TickSettings? ticks = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, StreamLstm.State.StateSettings? state = null)
+        TickSettings? ticks = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null, StreamLstm.State.StateSettings? state = null,
+        string? historyDirectory = null)
     {
         counters ??= new PipelineCounters();
         var options = new ForecastingOptions
@@ -85,7 +86,7 @@ internal sealed class WorkerHarness : IDisposable
             Training = Training,
             Serving = serving ?? new ServingSettings(),
             Learning = learning,
-            History = new HistorySettings { Directory = HistoryDirectory },
+            History = new HistorySettings { Directory = historyDirectory ?? HistoryDirectory },
             Ticks = ticks ?? new TickSettings(),
             State = state ?? new StreamLstm.State.StateSettings(),
         };
