@@ -32,6 +32,10 @@ public sealed partial class KafkaTickSource : IDisposable
     // Per partition, how many times it was revoked or lost: the epoch of the positions consumed now (written by the
     // consume thread, read by the forecast loop).
     private int[] _epochs = new int[16];
+    // Partitions held back until their history is rebuilt: their messages wait here, in order, with the ownership they
+    // belong to (consume thread only); past HoldLimit the partition is paused as well.
+    private readonly Dictionary<int, (int Epoch, Queue<ConsumeResult<byte[]?, byte[]?>> Waiting)> _held = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(int Partition, int Epoch)> _released = new();
     private long _symbolRefusalLoggedAt = long.MinValue;
     private long _symbolRefusalsLogged;
 
@@ -121,6 +125,7 @@ public sealed partial class KafkaTickSource : IDisposable
             _counters.ForgetPartitions(partitions);
             _tracker.Forget(partitions);
             _admission.Forget(partitions);
+            foreach (var p in partitions) _held.Remove(p);
             partitionsDropped?.Invoke(partitions);
         }
     }
@@ -145,6 +150,9 @@ public sealed partial class KafkaTickSource : IDisposable
     /// queued when their partition was revoked or lost (they are discarded; the next owner consumes them again).
     /// </summary>
     public bool IsCurrent(SourcePosition position) => EpochOf(position.Partition) == position.Epoch;
+
+    /// <summary>The ownership (epoch) <paramref name="partition"/> is consumed in now.</summary>
+    public int Epoch(int partition) => EpochOf(partition);
 
     private int EpochOf(int partition)
     {
@@ -220,8 +228,15 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
+                ApplyReleases(stopping);
                 var result = _stash.Count > 0 ? _stash.Dequeue() : Consume(stopping);
                 if (result is null || result.IsPartitionEOF) continue;
+                if (_held.TryGetValue(result.Partition.Value, out var held))
+                {
+                    held.Waiting.Enqueue(result);
+                    if (held.Waiting.Count >= HoldLimit) _consumer.Pause([result.TopicPartition]);
+                    continue;
+                }
                 Handle(result, stopping);
             }
         }
@@ -271,7 +286,8 @@ public sealed partial class KafkaTickSource : IDisposable
     {
         try
         {
-            return _consumer.Consume(stopping);
+            // While partitions are held a release must be noticed even if nothing else arrives.
+            return _held.Count > 0 ? _consumer.Consume(TimeSpan.FromMilliseconds(50)) : _consumer.Consume(stopping);
         }
         catch (ConsumeException ex) when (!ex.Error.IsFatal)
         {
@@ -323,11 +339,44 @@ public sealed partial class KafkaTickSource : IDisposable
         }
         finally
         {
-            _consumer.Resume(_consumer.Assignment);
+            // Partitions held back for their history stay paused if they were.
+            _consumer.Resume(_consumer.Assignment.Where(p => !_held.TryGetValue(p.Partition.Value, out var held) || held.Waiting.Count < HoldLimit));
             _counters.Paused = false;
             LogResumed(_logger);
         }
     }
+
+    /// <summary>Messages of a held partition kept waiting before the partition is paused too.</summary>
+    internal const int HoldLimit = 10_000;
+
+    /// <summary>
+    /// In the assignment handler: holds <paramref name="partitions"/> back until <see cref="Release"/> (their messages
+    /// wait, in order, and are handed over then), while the other partitions flow.
+    /// </summary>
+    public void Hold(IEnumerable<int> partitions)
+    {
+        foreach (var partition in partitions) _held[partition] = (EpochOf(partition), new Queue<ConsumeResult<byte[]?, byte[]?>>());
+    }
+
+    /// <summary>Lets a held partition flow again (any thread), unless it moved since ownership <paramref name="epoch"/>.</summary>
+    public void Release(int partition, int epoch) => _released.Enqueue((partition, epoch));
+
+    private void ApplyReleases(CancellationToken stopping)
+    {
+        while (_released.TryDequeue(out var release))
+        {
+            if (!_held.TryGetValue(release.Partition, out var held) || held.Epoch != release.Epoch) continue;
+            _held.Remove(release.Partition);
+            bool paused = held.Waiting.Count >= HoldLimit;
+            while (held.Waiting.TryDequeue(out var waiting)) Handle(waiting, stopping);
+            if (paused) _consumer.Resume([new TopicPartition(_options.Topic, release.Partition)]);
+        }
+    }
+
+    /// <summary>The offsets the group has committed for <paramref name="partitions"/> (-1: none), from the brokers.</summary>
+    public Dictionary<int, long> Committed(IReadOnlyList<int> partitions, TimeSpan timeout) =>
+        _consumer.Committed(partitions.Select(p => new TopicPartition(_options.Topic, p)), timeout)
+            .ToDictionary(c => c.Partition.Value, c => c.Offset.IsSpecial ? -1 : c.Offset.Value);
 
     /// <summary>How long a full queue is waited on before the partitions are paused.</summary>
     internal static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(2);

@@ -20,6 +20,8 @@ internal sealed class HistoryPartition(int id, string path, FileStream file)
     public long Records;
     public long Live;
     public long LoadedNewest = TickHistory.NoTime;
+    // The newest Kafka offset recorded (loaded or appended); -1 when none.
+    public long LastOffset = -1;
     public long RetryCompactionAt;
     public Task OldDeleted = Task.CompletedTask;
     public TickHistoryCompaction? Compaction;

@@ -104,6 +104,15 @@ public sealed class TickHistory : IDisposable
     /// <summary>The history file of <paramref name="partition"/>.</summary>
     public string FilePath(int partition) => Path.Combine(_directory, FileName(_topic, partition));
 
+    /// <summary>
+    /// The newest Kafka offset of <paramref name="partition"/> its history has seen (recorded in its file or appended
+    /// since, kept or not); -1 when none, or the partition is not open.
+    /// </summary>
+    public long LastOffset(int partition) => _partitions.TryGetValue(partition, out var p) ? p.LastOffset : -1;
+
+    /// <summary>The bounds the history keeps.</summary>
+    public HistorySettings Settings => _settings;
+
     /// <summary>Whether <paramref name="partition"/> is open.</summary>
     public bool IsOpen(int partition) => _partitions.ContainsKey(partition);
 
@@ -168,6 +177,7 @@ public sealed class TickHistory : IDisposable
         if (!double.IsFinite(price) || price <= 0)
             throw new ArgumentOutOfRangeException(nameof(price), price, "a price is positive and finite");
         var p = _last is { } last && last.Id == partition ? last : PartitionFor(partition);
+        if (offset > p.LastOffset) p.LastOffset = offset;
         long time = (timestamp.Kind == DateTimeKind.Local ? timestamp.ToUniversalTime() : timestamp).Ticks;
         SymbolRing? ring;
         lock (_symbols.Gate)

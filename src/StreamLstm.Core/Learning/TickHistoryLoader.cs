@@ -144,10 +144,14 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
             {
                 skipped++;
             }
-            else if (ring.Count == 0 || time >= ring.Last)
+            else
             {
-                p.Live += 1 - ring.Add(offset, time, price);
-                if (time > p.LoadedNewest) p.LoadedNewest = time;
+                if (offset > p.LastOffset) p.LastOffset = offset;
+                if (ring.Count == 0 || time >= ring.Last)
+                {
+                    p.Live += 1 - ring.Add(offset, time, price);
+                    if (time > p.LoadedNewest) p.LoadedNewest = time;
+                }
             }
             p.Records++;
             valid += record.Length;

@@ -143,7 +143,11 @@ public sealed partial class StreamingPipeline
         changelog?.Prepare(ChangelogTimeout);
         using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, new TickAdmission(Ticks, _serving.MaxSymbols, Clock),
             partitions => _partitionChanges.Enqueue(processor => processor.Forget(partitions)),
-            changelog is null ? null : partitions => ReadState(changelog, partitions))
+            changelog is null && History is null ? null : partitions =>
+            {
+                if (changelog is not null) ReadState(changelog, partitions);
+                if (History is not null) HoldForHistory(_source!, History, partitions);
+            })
         {
             StoreWhenDone = !checkpoints,
         };
@@ -286,6 +290,108 @@ public sealed partial class StreamingPipeline
             }
         });
     }
+
+    /// <summary>
+    /// On the consume thread, in the assignment handler: holds the new partitions back (the others flow) and asks the
+    /// forecast loop to bring their history up to the committed offset first, where the partition resumes.
+    /// </summary>
+    private void HoldForHistory(KafkaTickSource source, TickHistory history, IReadOnlyList<int> partitions)
+    {
+        source.Hold(partitions);
+        Dictionary<int, long> committed;
+        try
+        {
+            committed = source.Committed(partitions, ChangelogTimeout);
+        }
+        catch (KafkaException ex)
+        {
+            LogCommittedUnknown(_logger, string.Join(",", partitions), ex.Error.Reason);
+            committed = partitions.ToDictionary(p => p, _ => -1L);
+        }
+        foreach (var partition in partitions)
+        {
+            int epoch = source.Epoch(partition);
+            long resume = committed.GetValueOrDefault(partition, -1);
+            _partitionChanges.Enqueue(processor => BeginBackfill(processor, source, history, partition, epoch, resume));
+        }
+        // The loop may be waiting for ticks, and these partitions send none until it has dealt with them.
+        _wake.Release();
+    }
+
+    /// <summary>
+    /// On the forecast loop: opens the partition's history rewound to where the partition resumes, and when the ticks
+    /// before that are not all in it (the file is missing, from another worker, or behind), reads them back from the
+    /// topic beside the stream, at most the history's bound per symbol; the partition is released once they are in.
+    /// </summary>
+    private void BeginBackfill(TickProcessor processor, KafkaTickSource source, TickHistory history, int partition, int epoch, long resume)
+    {
+        if (!source.IsCurrent(new SourcePosition(partition, 0, epoch))) return;
+        // No committed offset: the partition is read from its start, and the history with it.
+        if (resume <= 0)
+        {
+            source.Release(partition, epoch);
+            return;
+        }
+        try
+        {
+            history.Open(partition, fromOffset: resume);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Counters.AddHistoryFailure(ex.Message);
+            source.Release(partition, epoch);
+            return;
+        }
+        long last = history.LastOffset(partition);
+        if (last >= resume - 1)
+        {
+            source.Release(partition, epoch);
+            return;
+        }
+        long bound = (long)history.Settings.MaxTicksPerSymbol * processor.SymbolsIn(partition);
+        long from = bound > 0 ? Math.Max(last + 1, resume - bound) : last + 1;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Task.Run(() => HistoryBackfill.Read(_kafka, partition, from, resume, Ticks, Clock, RestoreTimeout, CancellationToken.None))
+            .ContinueWith(read =>
+            {
+                _partitionChanges.Enqueue(p => EndBackfill(source, history, partition, epoch, read, clock.Elapsed));
+                _wake.Release();
+            }, TaskScheduler.Default);
+    }
+
+    /// <summary>On the forecast loop: appends what was read back (if the partition is still ours) and releases the partition.</summary>
+    private void EndBackfill(KafkaTickSource source, TickHistory history, int partition, int epoch, Task<List<(long Offset, StreamLstm.Ticks.Tick Tick)>> read, TimeSpan took)
+    {
+        if (!source.IsCurrent(new SourcePosition(partition, 0, epoch))) return;
+        if (read.Exception is { } failed)
+        {
+            LogBackfillFailed(_logger, partition, failed.GetBaseException().Message);
+        }
+        else
+        {
+            try
+            {
+                foreach (var (offset, tick) in read.Result) history.Append(partition, offset, tick.Symbol, tick.Timestamp, tick.Price);
+                history.Flush();
+                Counters.AddHistoryBackfilled(read.Result.Count);
+                LogBackfilled(_logger, partition, read.Result.Count, took.TotalMilliseconds);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Counters.AddHistoryFailure(ex.Message);
+            }
+        }
+        source.Release(partition, epoch);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The committed offsets of partitions {Partitions} cannot be read ({Reason}); their history is not brought up to date from the topic")]
+    private static partial void LogCommittedUnknown(ILogger logger, string partitions, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partition {Partition}: its tick history was rebuilt from the topic, {Ticks} ticks read back in {Milliseconds:F0} ms")]
+    private static partial void LogBackfilled(ILogger logger, int partition, int ticks, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: its tick history could not be read back from the topic ({Reason}); retraining and re-warming miss what it lacks")]
+    private static partial void LogBackfillFailed(ILogger logger, int partition, string reason);
 
     /// <summary>Hands a batch to the sink; a full sink queue makes this wait (backpressure, which liveness allows for).</summary>
     private async Task WriteAsync(IPointSink sink, PointBatch batch)

@@ -73,6 +73,9 @@ public sealed partial class TickProcessor
         return new StateCheckpoint(partitions);
     }
 
+    /// <summary>Symbols with state whose ticks come from <paramref name="partition"/>.</summary>
+    public int SymbolsIn(int partition) => _symbols.Values.Count(s => s.Partition == partition);
+
     /// <summary>The checkpoint of <paramref name="partitions"/> was not written: the next one takes all their symbols.</summary>
     public void CheckpointFailed(IEnumerable<int> partitions)
     {

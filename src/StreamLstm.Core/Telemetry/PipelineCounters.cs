@@ -9,6 +9,7 @@ public sealed partial class PipelineCounters
     private long _futureTicks, _symbolsRefused, _revokedDiscarded;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
     private string? _lastHistoryFailure;
+    private long _historyBackfilled;
     private long _checkpointCovered, _checkpoints, _checkpointFailures, _checkpointRecords, _checkpointBytes, _restored, _restoreRefused;
 
     public long Ticks => Interlocked.Read(ref _ticks);
@@ -41,6 +42,9 @@ public sealed partial class PipelineCounters
     /// <summary>Ticks read again after a restore that the symbol's checkpoint already covered (not applied again).</summary>
     public long CheckpointCovered => Interlocked.Read(ref _checkpointCovered);
 
+    /// <summary>Ticks read back from the topic into the history of partitions taken over without it.</summary>
+    public long HistoryBackfilled => Interlocked.Read(ref _historyBackfilled);
+
     /// <summary>State checkpoints written to the changelog.</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
 
@@ -72,6 +76,7 @@ public sealed partial class PipelineCounters
     internal void AddRewarmed(long n) => Interlocked.Add(ref _rewarmed, n);
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
     internal void AddCheckpointCovered(long n) => Interlocked.Add(ref _checkpointCovered, n);
+    internal void AddHistoryBackfilled(long n) => Interlocked.Add(ref _historyBackfilled, n);
     internal void AddCheckpointFailure() => Interlocked.Increment(ref _checkpointFailures);
 
     internal void AddCheckpoint(long records, long bytes)

@@ -100,7 +100,8 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         await Poll.UntilAsync(_ => Task.FromResult(kafka.Committed(harness.Kafka.GroupId, topic) > 0), Patience, "the first worker's offsets committed", () => first.Output);
 
         // A second worker, with a data folder of its own, joins: some partitions move to it with their state.
-        using var second = Start(harness, Directory.CreateTempSubdirectory("streamlstm-failover-b-").FullName);
+        var secondWork = Directory.CreateTempSubdirectory("streamlstm-failover-b-").FullName;
+        using var second = Start(harness, secondWork);
         await Poll.UntilAsync(_ => Task.FromResult(second.Output.Contains("Partitions assigned", StringComparison.Ordinal)), Patience, "partitions moved to the second worker",
             () => first.Output + second.Output);
         await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(third).Take(third));
@@ -116,6 +117,12 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
 
         AssertSame(expected, await PointsAsync(bucket));
         Assert.Contains("symbols restored from", second.Output, StringComparison.Ordinal);
+        // The survivor's history followed the partitions: what the first worker had consumed was read back from the
+        // topic, so its disk holds every tick of every symbol.
+        Assert.Contains("tick history was rebuilt from the topic", second.Output, StringComparison.Ordinal);
+        var held = StreamLstm.Learning.TickHistoryFiles.Summarize(Path.Combine(secondWork, "history"), topic);
+        var sent = ticks.GroupBy(t => t.Symbol).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(sent.OrderBy(kv => kv.Key), held.Select(s => KeyValuePair.Create(s.Symbol, (int)s.Ticks)).OrderBy(kv => kv.Key));
     }
 
     private void AssertSame(HashSet<string> expected, HashSet<string> actual)
