@@ -27,7 +27,7 @@ public sealed class ForecastTracker
     /// <param name="horizons">Horizons forecast per tick.</param>
     /// <param name="settings">Online calibration and skill gate settings.</param>
     /// <param name="score">Optional running score of the served one-tick-ahead forecasts (shared by symbols, one thread).</param>
-    public ForecastTracker(int horizons, ServingSettings settings, Evaluation.ForecastScore? score = null)
+    public ForecastTracker(int horizons, ServingSettings settings, ForecastScore? score = null)
     {
         Score = score;
         _horizons = horizons;
@@ -47,7 +47,7 @@ public sealed class ForecastTracker
     }
 
     /// <summary>Running score of the served one-tick-ahead forecasts this tracker adds to (null: none).</summary>
-    internal Evaluation.ForecastScore? Score { get; set; }
+    internal ForecastScore? Score { get; set; }
 
     /// <summary>Horizons tracked.</summary>
     public int Horizons => _horizons;
