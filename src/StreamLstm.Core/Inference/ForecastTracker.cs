@@ -1,3 +1,5 @@
+using StreamLstm.Model;
+
 namespace StreamLstm.Inference;
 
 /// <summary>
@@ -10,8 +12,11 @@ public sealed class ForecastTracker
 {
     private const double MissTarget = 0.2;
 
-    /// <summary>The <c>model</c> tag of forecasts served by the skill gate's naive fallback.</summary>
-    public const string NaiveTag = "naive";
+    /// <summary>
+    /// The <c>model</c> tag of forecasts served by the skill gate's naive fallback: the cold-start naive model's id,
+    /// since both serve the last price.
+    /// </summary>
+    public const string NaiveTag = NaiveModel.Id;
 
     private readonly int _horizons;
     private readonly ServingSettings _settings;
