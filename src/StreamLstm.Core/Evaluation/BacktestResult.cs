@@ -1,3 +1,5 @@
+using StreamLstm.Inference;
+
 namespace StreamLstm.Evaluation;
 
 /// <summary>What a walk-forward backtest measured.</summary>

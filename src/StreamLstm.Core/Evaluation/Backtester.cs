@@ -1,5 +1,5 @@
+using StreamLstm.Features;
 using StreamLstm.Inference;
-using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Ticks;
 

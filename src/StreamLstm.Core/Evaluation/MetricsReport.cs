@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StreamLstm.Inference;
 
 namespace StreamLstm.Evaluation;
 

@@ -40,7 +40,7 @@ public sealed class BatchForecaster
     /// position from the end of their windows, so the first forecasts after a swap are warm. Forecasts in flight keep
     /// being scored; trackers are replaced only when the number of horizons changed.
     /// </summary>
-    public void Rewarm(IReadOnlyList<SymbolState> states, ServingSettings serving, Evaluation.ForecastScore? score = null)
+    public void Rewarm(IReadOnlyList<SymbolState> states, ServingSettings serving, ForecastScore? score = null)
     {
         var settings = _model.Settings;
         int f = SymbolFeatures.Count, longest = 0;

@@ -1,3 +1,5 @@
+using StreamLstm.Model;
+
 namespace StreamLstm.Inference;
 
 /// <summary>
@@ -10,8 +12,11 @@ public sealed class ForecastTracker
 {
     private const double MissTarget = 0.2;
 
-    /// <summary>The <c>model</c> tag of forecasts served by the skill gate's naive fallback.</summary>
-    public const string NaiveTag = "naive";
+    /// <summary>
+    /// The <c>model</c> tag of forecasts served by the skill gate's naive fallback: the cold-start naive model's id,
+    /// since both serve the last price.
+    /// </summary>
+    public const string NaiveTag = NaiveModel.Id;
 
     private readonly int _horizons;
     private readonly ServingSettings _settings;
@@ -27,7 +32,7 @@ public sealed class ForecastTracker
     /// <param name="horizons">Horizons forecast per tick.</param>
     /// <param name="settings">Online calibration and skill gate settings.</param>
     /// <param name="score">Optional running score of the served one-tick-ahead forecasts (shared by symbols, one thread).</param>
-    public ForecastTracker(int horizons, ServingSettings settings, Evaluation.ForecastScore? score = null)
+    public ForecastTracker(int horizons, ServingSettings settings, ForecastScore? score = null)
     {
         Score = score;
         _horizons = horizons;
@@ -47,7 +52,7 @@ public sealed class ForecastTracker
     }
 
     /// <summary>Running score of the served one-tick-ahead forecasts this tracker adds to (null: none).</summary>
-    internal Evaluation.ForecastScore? Score { get; set; }
+    internal ForecastScore? Score { get; set; }
 
     /// <summary>Horizons tracked.</summary>
     public int Horizons => _horizons;

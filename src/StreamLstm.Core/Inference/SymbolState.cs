@@ -4,7 +4,7 @@ using StreamLstm.Model;
 namespace StreamLstm.Inference;
 
 /// <summary>Everything kept per symbol on the per-tick path: its online features and its LSTM state.</summary>
-public sealed class SymbolState(string symbol, ModelSettings settings, ServingSettings serving, Evaluation.ForecastScore? score = null)
+public sealed class SymbolState(string symbol, ModelSettings settings, ServingSettings serving, ForecastScore? score = null)
 {
     /// <summary>The symbol.</summary>
     public string Symbol { get; } = symbol;

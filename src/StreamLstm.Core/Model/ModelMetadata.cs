@@ -52,7 +52,7 @@ public sealed record ModelMetadata
     public HoldoutEvaluation? Holdout { get; init; }
 
     /// <summary>Metadata of a freshly trained network (the store fills in the version, size, hash and libraries).</summary>
-    public static ModelMetadata From(Learning.TrainingResult result, IReadOnlyList<Ticks.Tick> ticks, string source) => new()
+    public static ModelMetadata From(TrainingResult result, IReadOnlyList<Ticks.Tick> ticks, string source) => new()
     {
         Version = "",
         Source = source,

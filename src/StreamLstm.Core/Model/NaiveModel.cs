@@ -11,7 +11,7 @@ namespace StreamLstm.Model;
 public static class NaiveModel
 {
     /// <summary>The version id, and the <c>model</c> tag of its forecasts.</summary>
-    public const string Id = Inference.ForecastTracker.NaiveTag;
+    public const string Id = "naive";
 
     /// <summary>The 90% quantile of the standard normal distribution.</summary>
     private const double Quantile90 = 1.2815515655446004;

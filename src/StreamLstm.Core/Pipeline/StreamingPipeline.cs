@@ -116,7 +116,7 @@ public sealed partial class StreamingPipeline
     public IReadOnlyList<int> Assignment => _source?.Assignment ?? [];
 
     /// <summary>Running score of the served one-tick-ahead forecasts (updated by the forecast loop; read for display).</summary>
-    public Evaluation.ForecastScore? LiveScore { get; private set; }
+    public ForecastScore? LiveScore { get; private set; }
 
     /// <summary>
     /// Writes a <c>model_event</c> point for <paramref name="modelEvent"/> with the next points (any thread; also while

@@ -74,7 +74,7 @@ public sealed partial class TickProcessor
     public DateTime? LastTickTime { get; private set; }
 
     /// <summary>Running score of the served one-tick-ahead forecasts against the ticks they were for, with naive's.</summary>
-    public Evaluation.ForecastScore LiveScore { get; } = new();
+    public ForecastScore LiveScore { get; } = new();
 
     /// <summary>Symbols with state.</summary>
     public int Symbols => _symbols.Count;

@@ -82,7 +82,7 @@ public static class BacktestVerb
     }
 
     private static List<Tick> SymbolTicksBefore(List<Tick> ticks, double fraction) =>
-        Learning.SymbolSeries.GroupBySymbol(ticks).SelectMany(g => g.Value.GetRange(0, Backtester.SplitIndex(g.Value.Count, fraction))).ToList();
+        Features.SymbolSeries.GroupBySymbol(ticks).SelectMany(g => g.Value.GetRange(0, Backtester.SplitIndex(g.Value.Count, fraction))).ToList();
 
     internal static BacktestResult Run(List<Tick> ticks, ModelVersion version, int horizon, double fraction, Inference.ServingSettings serving)
     {

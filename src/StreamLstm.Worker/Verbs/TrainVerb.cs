@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using StreamLstm.Features;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Ticks;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamLstm.Features;
 using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.Learning;
 using StreamLstm.Model;

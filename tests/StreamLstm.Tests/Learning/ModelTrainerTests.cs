@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using StreamLstm.Evaluation;
+using StreamLstm.Features;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Tests.Support;

@@ -1,3 +1,4 @@
+using StreamLstm.Features;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 

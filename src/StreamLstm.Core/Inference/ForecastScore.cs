@@ -1,4 +1,4 @@
-namespace StreamLstm.Evaluation;
+namespace StreamLstm.Inference;
 
 /// <summary>
 /// Running score of point and interval forecasts against actuals, with the naive last-price forecast scored on the

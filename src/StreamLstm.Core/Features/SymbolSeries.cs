@@ -1,7 +1,6 @@
-using StreamLstm.Features;
 using StreamLstm.Ticks;
 
-namespace StreamLstm.Learning;
+namespace StreamLstm.Features;
 
 /// <summary>
 /// One symbol's ticks turned into the model's inputs, step by step, with what is needed to build targets:

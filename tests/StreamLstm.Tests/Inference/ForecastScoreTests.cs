@@ -1,6 +1,6 @@
-using StreamLstm.Evaluation;
+using StreamLstm.Inference;
 
-namespace StreamLstm.Tests.Evaluation;
+namespace StreamLstm.Tests.Inference;
 
 public class ForecastScoreTests
 {
