@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using Microsoft.Extensions.Logging;
 using StreamLstm.Telemetry;
 using StreamLstm.Evaluation;
@@ -30,7 +32,9 @@ public sealed partial class RetrainingLoop
     private readonly Action<ModelEvent> _events;
     private readonly ILogger _logger;
     private readonly PromotionPolicy _policy;
-    private readonly SemaphoreSlim _wake = new(0);
+    private readonly System.Reactive.Subjects.Subject<System.Reactive.Unit> _requests = new();
+    private readonly Stopwatch _sinceScheduled = Stopwatch.StartNew();
+    private Stopwatch? _sinceRetrained;
     private readonly List<RetrainOutcome> _outcomes = [];
     private readonly int _keepVersions;
     private int _requested;
@@ -96,33 +100,53 @@ public sealed partial class RetrainingLoop
     public void Request()
     {
         Interlocked.Exchange(ref _requested, 1);
-        _wake.Release();
+        _requests.OnNext(System.Reactive.Unit.Default);
     }
 
-    /// <summary>Runs until <paramref name="stopping"/> fires, on a dedicated thread; a running training is cancelled.</summary>
+    /// <summary>
+    /// Runs until <paramref name="stopping"/> fires, on a dedicated thread (below normal priority), where every
+    /// retraining runs, one at a time; a running training is cancelled, and the task completes once it has stopped.
+    /// </summary>
     public Task RunAsync(CancellationToken stopping)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Loop(stopping);
-                done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        })
+        var loop = new EventLoopScheduler(start => new Thread(start)
         {
             IsBackground = true,
             Name = "streamlstm-retraining",
             Priority = ThreadPriority.BelowNormal,
-        };
-        thread.Start();
+        });
+        loop.Schedule(() => torch.set_num_threads(_settings.Threads));
+        var subscription = Triggers(loop).Subscribe(trigger => OnTrigger(trigger, stopping), error => done.TrySetException(error));
+        // Queued behind a running retraining (which the token cancels), so the task ends only once it has.
+        stopping.Register(() => loop.Schedule(() =>
+        {
+            subscription.Dispose();
+            done.TrySetResult();
+            loop.Dispose();
+        }));
         return done.Task;
     }
+
+    /// <summary>
+    /// Why to retrain, as they come, on <paramref name="loop"/>: a request; at cold start (naive serving) enough history
+    /// (<see cref="FirstModelDue"/>); the schedule; and drift, held back by the cooldown since the last retraining. The
+    /// checks run every <see cref="LearningSettings.CheckInterval"/>, in that order, and a retraining runs before the
+    /// next check is made, so a drift signal right after a scheduled retraining falls within its cooldown.
+    /// </summary>
+    private IObservable<string> Triggers(IScheduler loop)
+    {
+        var checks = Observable.Interval(_settings.CheckInterval, loop).Publish().RefCount();
+        var requested = _requests.ObserveOn(loop).Where(_ => Interlocked.Exchange(ref _requested, 0) == 1).Select(_ => "requested");
+        var firstModel = checks.Where(_ => NaiveServes && FirstModelDue()).Select(_ => "first model");
+        var schedule = checks.Where(_ => !NaiveServes && _sinceScheduled.Elapsed >= _settings.Interval).Select(_ => "schedule");
+        var drift = checks.Select(_ => _drift?.TakeSignal())
+            .Where(signal => signal is not null && (_sinceRetrained is null || _sinceRetrained.Elapsed >= _settings.DriftCooldown))
+            .Select(signal => $"drift: {signal}");
+        return Observable.Merge(requested, firstModel, schedule, drift);
+    }
+
+    private bool NaiveServes => _store.CurrentVersion is null or NaiveModel.Id;
 
     /// <summary>Whether this worker is the trainer now; a change of role is logged.</summary>
     private bool TrainsNow()
@@ -143,45 +167,24 @@ public sealed partial class RetrainingLoop
     [LoggerMessage(Level = LogLevel.Information, Message = "Another worker of the group retrains (the owner of partition 0); this one follows the shared store")]
     private static partial void LogNotTrainer(ILogger logger);
 
-    private void Loop(CancellationToken stopping)
+    private void OnTrigger(string trigger, CancellationToken stopping)
     {
-        torch.set_num_threads(_settings.Threads);
-        var lastScheduled = Stopwatch.StartNew();
-        Stopwatch? sinceLast = null;
-        while (!stopping.IsCancellationRequested)
+        if (stopping.IsCancellationRequested || !TrainsNow()) return;
+        // Whatever started it, the next scheduled retrain is an interval away, and while naive serves (cold start, or
+        // a champion retired) the next try waits for the history to grow by half.
+        _sinceScheduled.Restart();
+        _firstModelTriedAt = Math.Max(1, _history.Ticks);
+        try
         {
-            try
-            {
-                _wake.Wait(_settings.CheckInterval, stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            string? trigger = null;
-            if (Interlocked.Exchange(ref _requested, 0) == 1) trigger = "requested";
-            else if (_store.CurrentVersion is null or NaiveModel.Id) trigger = FirstModelDue(lastScheduled) ? "first model" : null;
-            else if (lastScheduled.Elapsed >= _settings.Interval) trigger = "schedule";
-            if (_drift?.TakeSignal() is { } drift && trigger is null && (sinceLast is null || sinceLast.Elapsed >= _settings.DriftCooldown))
-                trigger = $"drift: {drift}";
-            if (trigger is null || !TrainsNow()) continue;
-            // Whatever started it, the next scheduled retrain is an interval away, and while naive serves (cold start, or
-            // a champion retired) the next try waits for the history to grow by half.
-            lastScheduled.Restart();
-            _firstModelTriedAt = Math.Max(1, _history.Ticks);
-            try
-            {
-                if (Retrain(trigger, stopping) is not null) sinceLast = Stopwatch.StartNew();
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                OutcomeObserver?.Invoke("failed");
-                LogFailed(_logger, trigger, ex.Message, ex);
-            }
+            if (Retrain(trigger, stopping) is not null) _sinceRetrained = Stopwatch.StartNew();
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OutcomeObserver?.Invoke("failed");
+            LogFailed(_logger, trigger, ex.Message, ex);
         }
     }
 
@@ -189,11 +192,11 @@ public sealed partial class RetrainingLoop
     /// While naive serves (cold start, or a champion retired): the history holds <see cref="LearningSettings.MinTicks"/>
     /// ticks and, after an earlier retraining, half as many again as then, or a whole interval has passed since.
     /// </summary>
-    private bool FirstModelDue(Stopwatch sinceLast)
+    private bool FirstModelDue()
     {
         long held = _history.Ticks;
         if (held < _settings.MinTicks) return false;
-        return _firstModelTriedAt == 0 || held >= _firstModelTriedAt * 3 / 2 || sinceLast.Elapsed >= _settings.Interval;
+        return _firstModelTriedAt == 0 || held >= _firstModelTriedAt * 3 / 2 || _sinceScheduled.Elapsed >= _settings.Interval;
     }
 
     /// <summary>
