@@ -296,6 +296,30 @@ public sealed class TickHistory : IDisposable
     /// <inheritdoc cref="TickHistoryLoader.CleanUpAfterCrash"/>
     internal static void CleanUpAfterCrash(string path) => TickHistoryLoader.CleanUpAfterCrash(path);
 
+    /// <summary>
+    /// Beside a history file whose ticks were removed on purpose (<c>history drop</c>): the newest offset it had seen,
+    /// so <see cref="LastOffset"/> still counts the removed ticks as seen.
+    /// </summary>
+    internal const string SeenSuffix = ".seen";
+
+    internal static void WriteSeen(string path, long offset)
+    {
+        long earlier = ReadSeen(path);
+        if (offset > earlier) File.WriteAllText(path + SeenSuffix, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    internal static long ReadSeen(string path)
+    {
+        try
+        {
+            return long.TryParse(File.ReadAllText(path + SeenSuffix), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long seen) ? seen : -1;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return -1;
+        }
+    }
+
     private HistoryPartition PartitionFor(int partition)
     {
         if (!_partitions.TryGetValue(partition, out var p))

@@ -140,7 +140,7 @@ public static class TickHistoryFiles
     {
         using (source)
         {
-            long removed = 0, end = TickHistory.HeaderSize;
+            long removed = 0, end = TickHistory.HeaderSize, seen = -1;
             using (var records = new LoadableRecords(source))
             {
                 while (records.TryRead(out var record, out var utf8, out long time))
@@ -163,9 +163,10 @@ public static class TickHistoryFiles
                     for (long at = TickHistory.HeaderSize; at < end;)
                     {
                         // Read once already, and no one else may write the file.
-                        if (!reader.TryRead(out var record, out var utf8, out _, out long time, out _))
+                        if (!reader.TryRead(out var record, out var utf8, out long offset, out long time, out _))
                             throw new IOException($"{file} changed while it was being rewritten");
                         if (time < from || !utf8.SequenceEqual(symbol)) target.Write(record);
+                        seen = Math.Max(seen, offset);
                         at += record.Length;
                     }
                 }
@@ -176,6 +177,9 @@ public static class TickHistoryFiles
             // Windows renames over a file only once it is closed.
             source.Dispose();
             File.Move(temp, file, overwrite: true);
+            // The offsets the file had seen stay seen: a worker that takes the partition must not read the removed ticks
+            // back from the topic as missing.
+            TickHistory.WriteSeen(file, seen);
             return removed;
         }
     }

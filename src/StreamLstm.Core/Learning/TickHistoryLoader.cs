@@ -34,6 +34,8 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
                     var started = Stopwatch.GetTimestamp();
                     var p = new HistoryPartition(partition, path, stream);
                     var (end, replayed) = ReadRecords(p, fromOffset);
+                    // Ticks removed on purpose (history drop) were seen all the same.
+                    p.LastOffset = Math.Max(p.LastOffset, Math.Min(TickHistory.ReadSeen(path), fromOffset - 1));
                     if (end < stream.Length)
                     {
                         LogTruncated(logger, path, stream.Length - end);

@@ -207,15 +207,7 @@ public sealed partial class StreamingPipeline
             if (!await readable.ConfigureAwait(false)) break;
             readable = null;
             Counters.EnterLoopState(ForecastLoopState.Working);
-            int n = 0;
-            int discarded = 0;
-            while (n < buffer.Length && reader.TryRead(out var item))
-            {
-                // Queued before its partition was revoked or lost: not ours to forecast any more (nor to keep in the
-                // history); the partition's next owner consumes it again.
-                if (source.IsCurrent(item.Position)) buffer[n++] = item;
-                else discarded++;
-            }
+            int n = TakeBatch(reader, buffer, source.IsCurrent, out int discarded);
             if (discarded > 0) Counters.AddRevokedDiscarded(discarded);
             // The consume thread notes a revocation before it queues any tick consumed after it: what it dropped is
             // forgotten before those ticks are forecast, never after (they would run on the old state).
@@ -251,6 +243,23 @@ public sealed partial class StreamingPipeline
         _source = null;
         foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
+    }
+
+    /// <summary>
+    /// Takes what is queued, up to the buffer's length, as the next micro-batch; ticks queued before their partition was
+    /// revoked or lost (<paramref name="isCurrent"/> says no) are discarded and counted: not ours to forecast any more,
+    /// nor to keep in the history; the partition's next owner consumes them again.
+    /// </summary>
+    internal static int TakeBatch(ChannelReader<IngestedTick> reader, IngestedTick[] buffer, Func<SourcePosition, bool> isCurrent, out int discarded)
+    {
+        int n = 0;
+        discarded = 0;
+        while (n < buffer.Length && reader.TryRead(out var item))
+        {
+            if (isCurrent(item.Position)) buffer[n++] = item;
+            else discarded++;
+        }
+        return n;
     }
 
     private void ApplyPartitionChanges(TickProcessor processor)

@@ -3,9 +3,28 @@ using StreamLstm.State;
 
 namespace StreamLstm.Pipeline;
 
-/// <summary>Checkpoints of the per-symbol state and restores from them (see <see cref="SymbolStateCodec"/>).</summary>
+/// <summary>
+/// Partition ownership: checkpoints of the per-symbol state, restores from them (see <see cref="SymbolStateCodec"/>),
+/// and forgetting the symbols of partitions revoked or lost.
+/// </summary>
 public sealed partial class TickProcessor
 {
+    /// <summary>Drops the state of symbols whose ticks came from <paramref name="partitions"/> (revoked or lost).</summary>
+    public void Forget(IReadOnlyCollection<int> partitions)
+    {
+        foreach (var (symbol, state) in _symbols.ToList())
+            if (partitions.Contains(state.Partition)) _symbols.Remove(symbol);
+        foreach (var partition in partitions)
+        {
+            _processed.Remove(partition);
+            _historyToOpen.Remove(partition);
+            _checkpointed.Remove(partition);
+            _checkpointAll.Remove(partition);
+        }
+        if (_history is null) return;
+        foreach (var partition in partitions) _history.Close(partition);
+    }
+
     // Partitions whose last checkpoint could not be written: the next one takes every symbol of them, changed or not.
     private readonly HashSet<int> _checkpointAll = [];
     // Per partition, the offset its last checkpoint covered.

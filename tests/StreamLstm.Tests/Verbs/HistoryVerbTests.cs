@@ -92,7 +92,8 @@ public class HistoryVerbTests
             Assert.Equal(records.Where(r => !IsBadTickOfUaesc(r)), recordsAfter);
         }
         Assert.Equal(untouched, File.ReadAllBytes(files[1]));
-        Assert.Equal([Path.Combine(settings.Directory, "ticks-0.ticks"), files[1], files[2]], Directory.GetFiles(settings.Directory).Order());
+        // Each rewritten file keeps, beside it, the newest offset it had seen.
+        Assert.Equal([files[0], files[0] + ".seen", files[1], files[2], files[2] + ".seen"], Directory.GetFiles(settings.Directory).Order());
 
         // Its ticks before the bad one are held again, and the ticks after it are no longer late.
         Assert.Equal(early, Reopened(settings, "UAESC").Select(t => t.Timestamp));
