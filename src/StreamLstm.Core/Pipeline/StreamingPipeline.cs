@@ -37,13 +37,8 @@ public sealed partial class StreamingPipeline
     // forecast loop before it processes any tick consumed after them.
     private readonly ConcurrentQueue<Action<TickProcessor>> _partitionChanges = new();
     private KafkaTickSource? _source;
-    private ModelVersion? _pending;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentQueue<ModelEvent> _events = new();
-    private string? _preparing;
-    private string? _unservable;
-    private readonly object _followGate = new();
-    private bool _followStopped;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -160,37 +155,17 @@ public sealed partial class StreamingPipeline
         LogStarted(_logger, _kafka.Topic, _kafka.GroupId, _model.Id);
 
         var consuming = source.RunAsync(stopping);
-        var following = Follow is null ? null : FollowStore(Follow);
-        var owned = new List<ModelVersion>();
+        using var swaps = new ModelSwaps(Counters, _logger, () => _wake.Release());
+        using var following = Follow is null ? null : FollowStore(Follow, swaps);
         var buffer = new IngestedTick[MaxBatch];
         var reader = queue.Reader;
         Task<bool>? readable = null;
         Task? woken = null;
-        (SwapPreparation Preparation, Task Replay)? swapping = null;
-        System.Diagnostics.Stopwatch? swapClock = null;
         while (true)
         {
             ApplyPartitionChanges(processor);
             checkpointer?.Step(processor);
-            // A new model is re-warmed on the thread pool while this loop keeps forecasting with the current one; it
-            // takes over between two micro-batches once its replay is done (one swap at a time).
-            if (swapping is null && Volatile.Read(ref _pending) is { } waiting)
-            {
-                // Marked as being prepared before it leaves _pending, so the store follower never loads it twice.
-                Volatile.Write(ref _preparing, waiting.Id);
-                var next = Interlocked.Exchange(ref _pending, null)!;
-                Volatile.Write(ref _preparing, next.Id);
-                swapClock = System.Diagnostics.Stopwatch.StartNew();
-                var preparation = processor.PrepareSwap(next);
-                swapping = (preparation, Task.Run(preparation.Replay));
-                _ = swapping.Value.Replay.ContinueWith(_ => _wake.Release(), TaskScheduler.Default);
-            }
-            if (swapping is { Replay.IsCompleted: true } ready)
-            {
-                swapping = null;
-                Swap(processor, ready.Preparation, ready.Replay, owned, swapClock!.Elapsed);
-                Volatile.Write(ref _preparing, null);
-            }
+            swaps.Step(processor);
             if (!_events.IsEmpty) await WriteAsync(sink, EventBatch(processor)).ConfigureAwait(false);
             // Wait for ticks, or for a new model or a model event while the stream is quiet.
             readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
@@ -225,13 +200,8 @@ public sealed partial class StreamingPipeline
         }
         Counters.EnterLoopState(ForecastLoopState.Stopped);
         await consuming.ConfigureAwait(false);
-        StopFollowing(following);
-        Interlocked.Exchange(ref _pending, null)?.Dispose();
-        if (swapping is { } unfinished)
-        {
-            await unfinished.Replay.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            unfinished.Preparation.Model.Dispose();
-        }
+        following?.Dispose();
+        await swaps.StopAsync().ConfigureAwait(false);
         if (!_events.IsEmpty) await sink.WriteAsync(EventBatch(processor), CancellationToken.None).ConfigureAwait(false);
         History?.Flush();
 
@@ -241,7 +211,6 @@ public sealed partial class StreamingPipeline
         checkpointer?.Complete(processor, TimeSpan.FromSeconds(10));
         source.CommitAndClose();
         _source = null;
-        foreach (var model in owned) model.Dispose();
         LogStopped(_logger, Counters.Ticks, Counters.Forecasts, Counters.PointsWritten);
     }
 
@@ -438,39 +407,19 @@ public sealed partial class StreamingPipeline
         return batch;
     }
 
-    private void Swap(TickProcessor processor, SwapPreparation preparation, Task replay, List<ModelVersion> owned, TimeSpan prepared)
-    {
-        var next = preparation.Model;
-        if (replay.Exception is { } failed)
-        {
-            LogSwapFailed(_logger, next.Id, failed.GetBaseException().Message);
-            Volatile.Write(ref _unservable, next.Id);
-            next.Dispose();
-            return;
-        }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previous = processor.CompleteSwap(preparation);
-        owned.Add(next);
-        if (owned.Remove(previous)) previous.Dispose();
-        Counters.ServingModel = next.Id;
-        Counters.ModelProblem = null;
-        LogSwapped(_logger, next.Id, previous.Id, processor.Symbols, prepared.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
-    }
-
     /// <summary>
     /// The store follower, off the forecast loop: every <see cref="FollowInterval"/> the store's current version, distinct
     /// until it changes; each new one that is not already serving (or on its way) is loaded and left for the forecast
     /// loop to swap in. A store that cannot be read is logged and asked again at the next interval.
     /// </summary>
-    private IDisposable FollowStore(IModelStore store) =>
+    private IDisposable FollowStore(IModelStore store, ModelSwaps swaps) =>
         Observable.Interval(FollowInterval, TaskPoolScheduler.Default)
             .Select(_ => CurrentVersionOf(store))
             // The store names what serves again (a failed switch rolled back): nothing is wrong any more.
             .Do(id => { if (id is not null && id == ServingModel) Counters.ModelProblem = null; })
             .DistinctUntilChanged()
-            .Where(id => id is not null && id != ServingModel && id != Volatile.Read(ref _pending)?.Id && id != Volatile.Read(ref _preparing)
-                && id != Volatile.Read(ref _unservable))
-            .Subscribe(id => Load(store, id!));
+            .Where(id => id is not null && !swaps.Settled(id, ServingModel))
+            .Subscribe(id => Load(store, swaps, id!));
 
     private string? CurrentVersionOf(IModelStore store)
     {
@@ -485,7 +434,7 @@ public sealed partial class StreamingPipeline
         }
     }
 
-    private void Load(IModelStore store, string id)
+    private void Load(IModelStore store, ModelSwaps swaps, string id)
     {
         try
         {
@@ -499,29 +448,13 @@ public sealed partial class StreamingPipeline
                     meta.Holdout?.ChampionRelMae ?? double.NaN,
                     meta.Holdout?.Coverage80 ?? meta.ValidationCoverage80.FirstOrDefault(double.NaN), default));
             }
-            lock (_followGate)
-            {
-                // Loaded while the pipeline shut down: nobody will swap it in.
-                if (_followStopped)
-                {
-                    loaded.Dispose();
-                    return;
-                }
-                Interlocked.Exchange(ref _pending, loaded)?.Dispose();
-            }
-            _wake.Release();
+            swaps.Offer(loaded);
         }
         catch (ModelStoreException ex)
         {
             Counters.ModelProblem = $"the store's current version {id} cannot be served ({ex.Message}); {ServingModel} serves meanwhile";
             LogFollowFailed(_logger, id, ex.Message);
         }
-    }
-
-    private void StopFollowing(IDisposable? following)
-    {
-        following?.Dispose();
-        lock (_followGate) _followStopped = true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The model store {Store} cannot be read ({Reason}); asking again at the next interval")]
@@ -538,12 +471,6 @@ public sealed partial class StreamingPipeline
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The tick history cannot be written ({Failures} failures so far, last: {Reason}); forecasting goes on, retraining and re-warming miss what was not kept")]
     private static partial void LogHistoryFailing(ILogger logger, long failures, string? reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} now serves (was {Previous}); {Symbols} symbols re-warmed over {Prepared:F0} ms beside the stream, handed over in {Milliseconds:F1} ms")]
-    private static partial void LogSwapped(ILogger logger, string model, string previous, int symbols, double prepared, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} could not be re-warmed ({Reason}); keeping the current model")]
-    private static partial void LogSwapFailed(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model store names {Model} as current but it cannot be served: {Reason}; keeping the current model")]
     private static partial void LogFollowFailed(ILogger logger, string model, string reason);
