@@ -30,6 +30,12 @@ public sealed class KafkaOptions
     /// </summary>
     public string? ModelTopic { get; set; }
 
+    /// <summary>
+    /// When set, every served forecast is also published here: one JSON message per forecast and horizon, keyed by
+    /// symbol (see the README). With <c>Influx:Url</c> empty, only here. Default none.
+    /// </summary>
+    public string? ForecastTopic { get; set; }
+
     /// <summary>Any librdkafka consumer property (security.protocol, sasl.*, ssl.*, fetch tuning).</summary>
     public Dictionary<string, string> Consumer { get; set; } = [];
 

@@ -92,6 +92,9 @@ public sealed partial class StreamingPipeline
     /// <summary>Fed with every resolved one-tick-ahead forecast, to signal drift to the retraining. Null: none.</summary>
     public DriftMonitor? Drift { get; init; }
 
+    /// <summary>The feed.</summary>
+    public KafkaOptions Kafka => _kafka;
+
     /// <summary>The version serving right now.</summary>
     public string ServingModel => Counters.ServingModel;
 
@@ -148,7 +151,10 @@ public sealed partial class StreamingPipeline
         };
         _source = source;
         var sink = _sinkFactory(source.Acknowledge);
-        var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger);
+        var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger)
+        {
+            RecordForecasts = PointSinks.PublishesForecasts(_kafka),
+        };
         var checkpointer = changelog is null ? null : new Checkpointer(State!, changelog, source, Counters, _logger, () => _wake.Release());
         LiveScore = processor.LiveScore;
         Counters.ObserveQueue(() => (double)queue.Reader.Count / _kafka.QueueTicks);

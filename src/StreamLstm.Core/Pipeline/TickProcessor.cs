@@ -70,6 +70,9 @@ public sealed partial class TickProcessor
         _rewarmTicks = rewarmTicks;
     }
 
+    /// <summary>Whether each batch also carries its served forecasts as records (<see cref="PointBatch.Forecasts"/>), for a forecast topic.</summary>
+    public bool RecordForecasts { get; init; }
+
     /// <summary>Newest event time among the ticks processed (null before the first).</summary>
     public DateTime? LastTickTime { get; private set; }
 
@@ -230,8 +233,11 @@ public sealed partial class TickProcessor
             forecasts++;
             for (int h = 0; h < forecast.Horizons; h++)
             {
-                LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, forecast.Naive[h] ? ForecastTracker.NaiveTag : _model.Id,
-                    forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
+                var servedBy = forecast.Naive[h] ? ForecastTracker.NaiveTag : _model.Id;
+                LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, servedBy, forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
+                if (RecordForecasts)
+                    (batch.Forecasts ??= []).Add(new ForecastRecord(_roundTicks[i].Symbol, _roundTicks[i].Timestamp, time, h + 1,
+                        forecast.Point[h], forecast.Lower[h], forecast.Upper[h], servedBy));
                 if (forecast.Naive[h]) _servedByNaive++;
                 else _servedByModel++;
                 points++;

@@ -18,6 +18,9 @@ public sealed class PointBatch
     /// <summary>Positions of every tick the batch covers (including ticks that produced no point, such as late ones).</summary>
     public List<SourcePosition> Positions { get; } = [];
 
+    /// <summary>The served forecasts of the batch, when a sink publishes them (<c>Kafka:ForecastTopic</c>); null otherwise.</summary>
+    public List<ForecastRecord>? Forecasts { get; set; }
+
     /// <summary>Whether there is nothing to write and nothing to acknowledge.</summary>
     public bool IsEmpty => Points == 0 && Positions.Count == 0;
 }

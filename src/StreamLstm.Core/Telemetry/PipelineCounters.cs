@@ -9,7 +9,7 @@ public sealed partial class PipelineCounters
     private long _futureTicks, _symbolsRefused, _revokedDiscarded;
     private long _ticks, _late, _forecasts, _points, _deadLettered, _pointsWritten, _pointsRejected, _writeFailures, _rewarmed, _modelEvents, _historyFailures;
     private string? _lastHistoryFailure;
-    private long _historyBackfilled;
+    private long _historyBackfilled, _forecastsPublished;
     private long _checkpointCovered, _checkpoints, _checkpointFailures, _checkpointRecords, _checkpointBytes, _restored, _restoreRefused;
 
     public long Ticks => Interlocked.Read(ref _ticks);
@@ -41,6 +41,9 @@ public sealed partial class PipelineCounters
 
     /// <summary>Ticks read again after a restore that the symbol's checkpoint already covered (not applied again).</summary>
     public long CheckpointCovered => Interlocked.Read(ref _checkpointCovered);
+
+    /// <summary>Forecast messages the forecast topic acknowledged.</summary>
+    public long ForecastsPublished => Interlocked.Read(ref _forecastsPublished);
 
     /// <summary>Ticks read back from the topic into the history of partitions taken over without it.</summary>
     public long HistoryBackfilled => Interlocked.Read(ref _historyBackfilled);
@@ -77,6 +80,7 @@ public sealed partial class PipelineCounters
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
     internal void AddCheckpointCovered(long n) => Interlocked.Add(ref _checkpointCovered, n);
     internal void AddHistoryBackfilled(long n) => Interlocked.Add(ref _historyBackfilled, n);
+    public void AddForecastsPublished(long n) => Interlocked.Add(ref _forecastsPublished, n);
     internal void AddCheckpointFailure() => Interlocked.Increment(ref _checkpointFailures);
 
     internal void AddCheckpoint(long records, long bytes)

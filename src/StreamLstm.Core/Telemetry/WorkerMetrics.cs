@@ -39,6 +39,7 @@ public sealed class WorkerMetrics
         Counter(meter, "streamlstm.state.checkpoint.bytes", "By", "Bytes of symbol state written to the changelog", () => counters.CheckpointBytes);
         Counter(meter, "streamlstm.state.restored", "{symbol}", "Symbols restored exactly from their checkpoint on assignment", () => counters.Restored);
         Counter(meter, "streamlstm.state.restore.refused", "{symbol}", "Symbols whose checkpoint could not be used on assignment (re-warmed from history instead)", () => counters.RestoreRefused);
+        Counter(meter, "streamlstm.forecasts.published", "{message}", "Forecast messages the forecast topic (Kafka:ForecastTopic) acknowledged", () => counters.ForecastsPublished);
         Counter(meter, "streamlstm.history.backfilled", "{tick}", "Ticks read back from the topic into the history of partitions taken over without it", () => counters.HistoryBackfilled);
         Counter(meter, "streamlstm.ticks.covered", "{tick}", "Ticks read again after a restore that their checkpoint already covered (not applied again)", () => counters.CheckpointCovered);
         Counter(meter, "streamlstm.ticks.discarded", "{tick}", "Ticks still queued when their partition was revoked or lost: left to the next owner", () => counters.RevokedDiscarded);

@@ -21,7 +21,7 @@ public sealed partial class ForecastWorker(ForecastingService service, IOptions<
     {
         // Taken so the instruments exist (at 0) before the first scrape, not at the first tick.
         _ = metrics;
-        LogSink(logger, PointSinks.Destination(influx.Value, DefaultLineFile));
+        LogSink(logger, PointSinks.Destination(influx.Value, DefaultLineFile, service.Pipeline.Kafka));
         return service.RunAsync(stoppingToken);
     }
 

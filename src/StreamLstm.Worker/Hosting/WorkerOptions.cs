@@ -45,6 +45,9 @@ public sealed class WorkerOptionsValidator :
         if (options.QueueTicks < 1) return Fail($"Kafka:QueueTicks must be at least 1, got {options.QueueTicks}");
         if (options.ModelTopic is { } model && (model == options.Topic || model == options.DeadLetterTopic || model == options.StateTopicName))
             return Fail($"Kafka:ModelTopic must differ from Kafka:Topic, Kafka:DeadLetterTopic and Kafka:StateTopic, got '{model}'");
+        if (!string.IsNullOrWhiteSpace(options.ForecastTopic) && options.ForecastTopic is var forecasts
+            && (forecasts == options.Topic || forecasts == options.DeadLetterTopic || forecasts == options.StateTopicName || forecasts == options.ModelTopic))
+            return Fail($"Kafka:ForecastTopic must differ from Kafka:Topic, Kafka:DeadLetterTopic, Kafka:StateTopic and Kafka:ModelTopic, got '{forecasts}'");
         return ValidateOptionsResult.Success;
     }
 

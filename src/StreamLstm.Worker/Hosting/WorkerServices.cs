@@ -45,7 +45,7 @@ public static class WorkerServices
         builder.Services.AddSingleton(sp => new ForecastingService(sp.GetRequiredService<ForecastingOptions>(),
             sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<TickHistory>(),
             PointSinks.For(sp.GetRequiredService<IOptions<InfluxOptions>>().Value, ForecastWorker.DefaultLineFile, sp.GetRequiredService<PipelineCounters>(),
-                sp.GetRequiredService<ILogger<InfluxPointSink>>()),
+                sp.GetRequiredService<ILogger<InfluxPointSink>>(), sp.GetRequiredService<ForecastingOptions>().Kafka),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<PipelineCounters>()));
         builder.Services.AddHostedService<ForecastWorker>();
         builder.Services.AddHostedService<ActivitySummary>();
