@@ -104,16 +104,7 @@ public sealed partial class KafkaTickSource : IDisposable
             .SetErrorHandler((_, error) => _kafkaLog.Error(error))
             .SetLogHandler((_, message) => _kafkaLog.Log(message))
             .Build();
-        var producerConfig = new ProducerConfig(new Dictionary<string, string>(options.Producer))
-        {
-            BootstrapServers = options.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-        };
-        _deadLetters = new ProducerBuilder<byte[]?, byte[]?>(producerConfig)
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+        _deadLetters = KafkaProducers.Reliable<byte[]?, byte[]?>(options, _kafkaLog);
 
         // Revoked and lost partitions alike: their offsets are no longer ours to store and their symbols' state goes.
         void Drop(List<int> partitions, string kind)

@@ -85,18 +85,10 @@ public sealed partial class KafkaModelStore : IModelStore
         _kafkaLog = new KafkaLog(logger);
         Topic = options.ModelTopic;
         _partition = new TopicPartition(Topic, Partition);
-        var producer = new ProducerConfig(new Dictionary<string, string>(options.Producer))
+        _producer = KafkaProducers.Reliable<string, byte[]?>(options, _kafkaLog, lingerMs: 1, configure: producer =>
         {
-            BootstrapServers = options.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 1,
-        };
-        if (!options.Producer.ContainsKey("message.timeout.ms")) producer.MessageTimeoutMs = (int)DefaultTimeout.TotalMilliseconds;
-        _producer = new ProducerBuilder<string, byte[]?>(producer)
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+            if (!options.Producer.ContainsKey("message.timeout.ms")) producer.MessageTimeoutMs = (int)DefaultTimeout.TotalMilliseconds;
+        });
         _consumer = new ConsumerBuilder<string?, byte[]?>(new ConsumerConfig(KafkaClientSettings.Connection(options.Consumer))
         {
             BootstrapServers = options.BootstrapServers,

@@ -34,17 +34,7 @@ public sealed partial class KafkaForecastSink : IPointSink
         _counters = counters;
         _logger = logger;
         _kafkaLog = new KafkaLog(logger);
-        var config = new ProducerConfig(new Dictionary<string, string>(options.Producer))
-        {
-            BootstrapServers = options.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 5,
-        };
-        _producer = new ProducerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+        _producer = KafkaProducers.Reliable<byte[], byte[]>(options, _kafkaLog, lingerMs: 5);
     }
 
     public ValueTask WriteAsync(PointBatch batch, CancellationToken cancellationToken)

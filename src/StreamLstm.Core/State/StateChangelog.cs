@@ -26,17 +26,7 @@ public sealed partial class StateChangelog : IDisposable
         _options = options;
         _logger = logger;
         _kafkaLog = new KafkaLog(logger);
-        var config = new ProducerConfig(new Dictionary<string, string>(options.Producer))
-        {
-            BootstrapServers = options.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 5,
-        };
-        _producer = new ProducerBuilder<byte[], byte[]?>(config)
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+        _producer = KafkaProducers.Reliable<byte[], byte[]?>(options, _kafkaLog, lingerMs: 5);
     }
 
     /// <summary>The changelog's name.</summary>
