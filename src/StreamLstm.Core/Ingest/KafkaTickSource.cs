@@ -140,12 +140,10 @@ public sealed partial class KafkaTickSource : IDisposable
     /// Whether <paramref name="position"/> was consumed in the partition's current ownership: false for ticks still
     /// queued when their partition was revoked or lost (they are discarded; the next owner consumes them again).
     /// </summary>
-    public bool IsCurrent(SourcePosition position) => EpochOf(position.Partition) == position.Epoch;
+    public bool IsCurrent(SourcePosition position) => Epoch(position.Partition) == position.Epoch;
 
     /// <summary>The ownership (epoch) <paramref name="partition"/> is consumed in now.</summary>
-    public int Epoch(int partition) => EpochOf(partition);
-
-    private int EpochOf(int partition)
+    public int Epoch(int partition)
     {
         var epochs = Volatile.Read(ref _epochs);
         return partition < epochs.Length ? Volatile.Read(ref epochs[partition]) : 0;
@@ -196,7 +194,7 @@ public sealed partial class KafkaTickSource : IDisposable
     /// </summary>
     public void Checkpointed(int partition, int epoch, long through)
     {
-        if (EpochOf(partition) == epoch && _tracker.Checkpointed(partition, epoch, through) is { } next) Store(partition, next.Offset);
+        if (Epoch(partition) == epoch && _tracker.Checkpointed(partition, epoch, through) is { } next) Store(partition, next.Offset);
     }
 
     private void Store(int partition, long next)
@@ -219,7 +217,7 @@ public sealed partial class KafkaTickSource : IDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
-                ApplyReleases(stopping);
+                if (_held.Count > 0) ApplyReleases(stopping);
                 var result = _stash.Count > 0 ? _stash.Dequeue() : Consume(stopping);
                 if (result is null || result.IsPartitionEOF) continue;
                 if (_held.TryGetValue(result.Partition.Value, out var held))
@@ -291,7 +289,7 @@ public sealed partial class KafkaTickSource : IDisposable
 
     private void Handle(ConsumeResult<byte[]?, byte[]?> result, CancellationToken stopping)
     {
-        var position = new SourcePosition(result.Partition.Value, result.Offset.Value, EpochOf(result.Partition.Value));
+        var position = new SourcePosition(result.Partition.Value, result.Offset.Value, Epoch(result.Partition.Value));
         long received = System.Diagnostics.Stopwatch.GetTimestamp();
         _counters.MarkTick(position.Partition, received);
         var value = result.Message.Value ?? [];
@@ -346,7 +344,7 @@ public sealed partial class KafkaTickSource : IDisposable
     /// </summary>
     public void Hold(IEnumerable<int> partitions)
     {
-        foreach (var partition in partitions) _held[partition] = (EpochOf(partition), new Queue<ConsumeResult<byte[]?, byte[]?>>());
+        foreach (var partition in partitions) _held[partition] = (Epoch(partition), new Queue<ConsumeResult<byte[]?, byte[]?>>());
     }
 
     /// <summary>Lets a held partition flow again (any thread), unless it moved since ownership <paramref name="epoch"/>.</summary>

@@ -89,19 +89,7 @@ public sealed partial class KafkaModelStore : IModelStore
         {
             if (!options.Producer.ContainsKey("message.timeout.ms")) producer.MessageTimeoutMs = (int)DefaultTimeout.TotalMilliseconds;
         });
-        _consumer = new ConsumerBuilder<string?, byte[]?>(new ConsumerConfig(KafkaClientSettings.Connection(options.Consumer))
-        {
-            BootstrapServers = options.BootstrapServers,
-            GroupId = $"{options.GroupId}.model-store",
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            FetchWaitMaxMs = 10,
-        })
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+        _consumer = KafkaReaders.Create<string?, byte[]?>(options, "model-store", _kafkaLog, config => config.AutoOffsetReset = AutoOffsetReset.Earliest);
     }
 
     /// <summary>The store's topic.</summary>

@@ -98,10 +98,14 @@ internal sealed partial class Checkpointer(StateSettings settings, StateChangelo
     /// </summary>
     private StateCheckpoint? Current(StateCheckpoint checkpoint)
     {
-        var partitions = checkpoint.Partitions.Where(p => source.IsCurrent(new SourcePosition(p.Partition, 0, p.Epoch))).ToList();
-        foreach (var p in partitions)
-            if (source.DoneBefore(p.Partition, p.Epoch) <= p.Through) return null;
-        return partitions.Count == checkpoint.Partitions.Count ? checkpoint : new StateCheckpoint(partitions);
+        // Looked at between every two micro-batches while it waits: nothing is allocated unless a partition moved.
+        bool moved = false;
+        foreach (var p in checkpoint.Partitions)
+        {
+            if (!source.IsCurrent(new SourcePosition(p.Partition, 0, p.Epoch))) moved = true;
+            else if (source.DoneBefore(p.Partition, p.Epoch) <= p.Through) return null;
+        }
+        return moved ? new StateCheckpoint(checkpoint.Partitions.Where(p => source.IsCurrent(new SourcePosition(p.Partition, 0, p.Epoch))).ToList()) : checkpoint;
     }
 
     private void Write(StateCheckpoint checkpoint)

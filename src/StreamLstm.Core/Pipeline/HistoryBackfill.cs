@@ -20,30 +20,20 @@ public static class HistoryBackfill
         TimeProvider clock, TimeSpan timeout, CancellationToken cancel)
     {
         var result = new List<(long, Tick)>();
-        var config = new ConsumerConfig(KafkaClientSettings.Connection(options.Consumer))
-        {
-            BootstrapServers = options.BootstrapServers,
-            GroupId = $"{options.GroupId}.history-backfill",
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-            FetchWaitMaxMs = 10,
-        };
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).Build();
+        using var consumer = KafkaReaders.Create<byte[]?, byte[]?>(options, "history-backfill", log: null);
         var topicPartition = new TopicPartition(options.Topic, partition);
         var marks = consumer.QueryWatermarkOffsets(topicPartition, timeout);
         long start = Math.Max(from, marks.Low.Value), end = Math.Min(until, marks.High.Value);
         if (start >= end) return result;
         consumer.Assign(new TopicPartitionOffset(topicPartition, start));
         var deadline = DateTime.UtcNow + timeout;
-        var skew = ticks.MaxClockSkew;
         while (!cancel.IsCancellationRequested)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"partition {partition} of {options.Topic} could not be read back from {start} to {end} within {timeout}");
             var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
             if (record is null) continue;
             if (record.IsPartitionEOF || record.Offset.Value >= end) break;
-            if (TickParser.TryParse(record.Message.Value ?? [], out var tick, out _) && tick.Timestamp <= clock.GetUtcNow().UtcDateTime + skew)
+            if (TickParser.TryParse(record.Message.Value ?? [], out var tick, out _) && ticks.Ahead(tick.Timestamp, clock.GetUtcNow().UtcDateTime) is null)
                 result.Add((record.Offset.Value, tick));
             if (record.Offset.Value >= end - 1) break;
         }

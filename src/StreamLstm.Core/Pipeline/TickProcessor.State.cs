@@ -16,9 +16,8 @@ public sealed partial class TickProcessor
             if (partitions.Contains(state.Partition)) _symbols.Remove(symbol);
         foreach (var partition in partitions)
         {
-            _processed.Remove(partition);
+            Progress(partition) = PartitionProgress.None;
             _historyToOpen.Remove(partition);
-            _checkpointed.Remove(partition);
             _checkpointAll.Remove(partition);
         }
         if (_history is null) return;
@@ -27,8 +26,23 @@ public sealed partial class TickProcessor
 
     // Partitions whose last checkpoint could not be written: the next one takes every symbol of them, changed or not.
     private readonly HashSet<int> _checkpointAll = [];
-    // Per partition, the offset its last checkpoint covered.
-    private readonly Dictionary<int, long> _checkpointed = [];
+    /// <summary>A partition's progress: the newest offset processed (-1: none since it was assigned), its epoch, and the offset its last checkpoint covered (-1: none).</summary>
+    private readonly record struct PartitionProgress(long Processed, int Epoch, long Checkpointed)
+    {
+        public static readonly PartitionProgress None = new(-1, 0, -1);
+    }
+
+    /// <summary>The progress of <paramref name="partition"/>, growing the array as partitions appear.</summary>
+    private ref PartitionProgress Progress(int partition)
+    {
+        if (partition >= _progress.Length)
+        {
+            int old = _progress.Length;
+            Array.Resize(ref _progress, Math.Max(partition + 1, old * 2));
+            Array.Fill(_progress, PartitionProgress.None, old, _progress.Length - old);
+        }
+        return ref _progress[partition];
+    }
 
     /// <summary>
     /// Takes the state of <paramref name="partition"/>'s symbols from their checkpoint records, before any tick of the
@@ -70,23 +84,25 @@ public sealed partial class TickProcessor
     public StateCheckpoint? Checkpoint()
     {
         var records = new Dictionary<int, List<KeyValuePair<string, byte[]>>>();
-        foreach (var (partition, processed) in _processed)
-            if (!_checkpointed.TryGetValue(partition, out long through) || through < processed.Offset || _checkpointAll.Contains(partition))
-                records[partition] = [];
+        for (int partition = 0; partition < _progress.Length; partition++)
+        {
+            var progress = _progress[partition];
+            if (progress.Processed >= 0 && (progress.Checkpointed < progress.Processed || _checkpointAll.Contains(partition))) records[partition] = [];
+        }
         if (records.Count == 0) return null;
         var encoder = new SymbolStateCodec.Encoder();
         foreach (var state in _symbols.Values)
         {
             if (!records.TryGetValue(state.Partition, out var list) || !(state.Changed || _checkpointAll.Contains(state.Partition))) continue;
-            list.Add(new(state.Symbol, encoder.Encode(state, _model.Id, _processed[state.Partition].Offset)));
+            list.Add(new(state.Symbol, encoder.Encode(state, _model.Id, _progress[state.Partition].Processed)));
             state.Changed = false;
         }
         var partitions = new List<PartitionCheckpoint>(records.Count);
         foreach (var (partition, list) in records)
         {
-            var processed = _processed[partition];
-            partitions.Add(new PartitionCheckpoint(partition, processed.Epoch, processed.Offset, list));
-            _checkpointed[partition] = processed.Offset;
+            ref var progress = ref _progress[partition];
+            partitions.Add(new PartitionCheckpoint(partition, progress.Epoch, progress.Processed, list));
+            progress = progress with { Checkpointed = progress.Processed };
             _checkpointAll.Remove(partition);
         }
         return new StateCheckpoint(partitions);
@@ -99,6 +115,6 @@ public sealed partial class TickProcessor
     public void CheckpointFailed(IEnumerable<int> partitions)
     {
         foreach (var partition in partitions)
-            if (_processed.ContainsKey(partition)) _checkpointAll.Add(partition);
+            if (partition < _progress.Length && _progress[partition].Processed >= 0) _checkpointAll.Add(partition);
     }
 }

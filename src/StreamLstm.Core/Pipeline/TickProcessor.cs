@@ -43,8 +43,9 @@ public sealed partial class TickProcessor
     private readonly int _rewarmTicks;
     private readonly int _lateWarning;
     private readonly ILogger _logger;
-    // Per partition, the newest offset processed and the ownership (epoch) it was consumed in: what a checkpoint covers.
-    private readonly Dictionary<int, (long Offset, int Epoch)> _processed = [];
+    // Indexed by partition: the newest offset processed and the ownership (epoch) it was consumed in (what a checkpoint
+    // covers), and the offset the last checkpoint covered. An array, not a dictionary: it is written on every tick.
+    private PartitionProgress[] _progress = [];
     // Partitions whose symbols were restored from checkpoints and whose history is not open yet.
     private readonly HashSet<int> _historyToOpen = [];
 
@@ -101,7 +102,8 @@ public sealed partial class TickProcessor
             var state = _batchStates[t];
             batch.Positions.Add(ingested.Position);
             state.Partition = ingested.Position.Partition;
-            _processed[state.Partition] = (ingested.Position.Offset, ingested.Position.Epoch);
+            ref var progress = ref Progress(state.Partition);
+            progress = progress with { Processed = ingested.Position.Offset, Epoch = ingested.Position.Epoch };
             if (ingested.Position.Offset <= state.Through)
             {
                 // Already applied to the checkpoint this state was restored from, and its points acknowledged before

@@ -105,19 +105,7 @@ public sealed partial class StateChangelog : IDisposable
     public Dictionary<int, List<KeyValuePair<string, byte[]>>> Read(IReadOnlyCollection<int> partitions, TimeSpan timeout)
     {
         var result = partitions.ToDictionary(p => p, _ => new List<KeyValuePair<string, byte[]>>());
-        var config = new ConsumerConfig(KafkaClientSettings.Connection(_options.Consumer))
-        {
-            BootstrapServers = _options.BootstrapServers,
-            GroupId = $"{_options.GroupId}.state-restore",
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-            FetchWaitMaxMs = 10,
-        };
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetErrorHandler((_, error) => _kafkaLog.Error(error))
-            .SetLogHandler((_, message) => _kafkaLog.Log(message))
-            .Build();
+        using var consumer = KafkaReaders.Create<byte[]?, byte[]?>(_options, "state-restore", _kafkaLog);
         var deadline = DateTime.UtcNow + timeout;
         var ends = new Dictionary<int, long>();
         // Only partitions the changelog has: asking a missing one for its offsets waits out the whole timeout.

@@ -53,13 +53,13 @@ public static class SymbolStateCodec
     /// The leading fields of a record, readable without knowing the model's shape (for <c>state list</c>): the model
     /// version, the offset covered, the symbol's last event time. False when the record is of another format version or cut short.
     /// </summary>
-    public static bool TryReadHeader(ReadOnlySpan<byte> value, out string model, out long through, out DateTime? lastTime)
+    public static bool TryReadHeader(byte[] value, out string model, out long through, out DateTime? lastTime)
     {
         (model, through, lastTime) = ("", -1, null);
-        if (value.IsEmpty || value[0] != FormatVersion) return false;
+        if (value.Length == 0 || value[0] != FormatVersion) return false;
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(value.ToArray(), writable: false), System.Text.Encoding.UTF8);
+            using var reader = new BinaryReader(new MemoryStream(value, writable: false), System.Text.Encoding.UTF8);
             reader.ReadByte();
             model = reader.ReadString();
             through = reader.ReadInt64();
@@ -78,11 +78,11 @@ public static class SymbolStateCodec
     /// Reads a record of <paramref name="symbol"/> for a model of <paramref name="settings"/>. False with the reason when
     /// it cannot be read (another format version, cut short, corrupt) or was written for a model of another shape.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> value, string symbol, ModelSettings settings, ServingSettings serving,
+    public static bool TryDecode(byte[] value, string symbol, ModelSettings settings, ServingSettings serving,
         out CheckpointedState restored, out string problem)
     {
         restored = default;
-        if (value.IsEmpty)
+        if (value.Length == 0)
         {
             problem = "the record is empty";
             return false;
@@ -94,7 +94,7 @@ public static class SymbolStateCodec
         }
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(value.ToArray(), writable: false), System.Text.Encoding.UTF8);
+            using var reader = new BinaryReader(new MemoryStream(value, writable: false), System.Text.Encoding.UTF8);
             reader.ReadByte();
             string model = reader.ReadString();
             long through = reader.ReadInt64();

@@ -80,7 +80,7 @@ public sealed partial class PipelineCounters
     internal void AddModelEvent() => Interlocked.Increment(ref _modelEvents);
     internal void AddCheckpointCovered(long n) => Interlocked.Add(ref _checkpointCovered, n);
     internal void AddHistoryBackfilled(long n) => Interlocked.Add(ref _historyBackfilled, n);
-    public void AddForecastsPublished(long n) => Interlocked.Add(ref _forecastsPublished, n);
+    internal void AddForecastsPublished(long n) => Interlocked.Add(ref _forecastsPublished, n);
     internal void AddCheckpointFailure() => Interlocked.Increment(ref _checkpointFailures);
 
     internal void AddCheckpoint(long records, long bytes)
