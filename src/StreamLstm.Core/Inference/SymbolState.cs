@@ -1,5 +1,6 @@
 using StreamLstm.Features;
 using StreamLstm.Model;
+using StreamLstm.Sink;
 
 namespace StreamLstm.Inference;
 
@@ -47,6 +48,9 @@ public sealed class SymbolState(string symbol, ModelSettings settings, ServingSe
     /// the symbol's ticks (they are not applied again); -1 otherwise.
     /// </summary>
     public long Through { get; set; } = -1;
+
+    /// <summary>What a lean output profile keeps for the symbol (skill sums, forecast thinning); null in the <c>full</c> profile.</summary>
+    public SymbolOutput? Output { get; set; }
 
     /// <summary>Whether a tick changed the state since it was last checkpointed.</summary>
     public bool Changed { get; set; }

@@ -2,6 +2,7 @@ using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
+using StreamLstm.Sink;
 using StreamLstm.State;
 using StreamLstm.Ticks;
 
@@ -51,6 +52,9 @@ public sealed record ForecastingOptions
 
     /// <summary>State checkpoints to the changelog, restored on assignment (<c>State:*</c>).</summary>
     public StateSettings State { get; init; } = new();
+
+    /// <summary>What is written to InfluxDB per tick (<c>Sink:*</c>).</summary>
+    public OutputSettings Output { get; init; } = new();
 
     /// <summary>What counts as a usable tick beyond its format: clock skew, late-tick warnings (<c>Ticks:*</c>).</summary>
     public TickSettings Ticks { get; init; } = new();

@@ -47,6 +47,7 @@ public sealed partial class ForecastingService : IDisposable
         options.Learning.Validate();
         options.History.Validate();
         options.Ticks.Validate();
+        options.Output.Validate();
         options.State.Validate();
         _options = options;
         _logger = loggers.CreateLogger<ForecastingService>();
@@ -61,6 +62,7 @@ public sealed partial class ForecastingService : IDisposable
             History = _history,
             RewarmTicks = options.History.RewarmTicks,
             Ticks = options.Ticks,
+            Output = options.Output,
             State = options.State,
             Drift = drift,
             LatencyObserver = latencyObserver,

@@ -71,6 +71,9 @@ public sealed partial class StreamingPipeline
     /// <summary>Most ticks of its history a symbol is re-warmed over after a (re)start. Default 1,000.</summary>
     public int RewarmTicks { get; init; } = HistorySettings.DefaultRewarmTicks;
 
+    /// <summary>What is written per tick (<c>Sink:Profile</c> and its keys). Default: the <c>full</c> profile.</summary>
+    public OutputSettings Output { get; init; } = new();
+
     /// <summary>What ticks are refused besides their format (clock skew) and when late runs are reported. Default: the defaults.</summary>
     public StreamLstm.Ticks.TickSettings Ticks { get; init; } = new();
 
@@ -154,6 +157,7 @@ public sealed partial class StreamingPipeline
         var processor = new TickProcessor(_model, _serving, Counters, History, Drift, RewarmTicks, Ticks, _logger)
         {
             RecordForecasts = PointSinks.PublishesForecasts(_kafka),
+            Output = Output,
         };
         var checkpointer = changelog is null ? null : new Checkpointer(State!, changelog, source, Counters, _logger, () => _wake.Release());
         LiveScore = processor.LiveScore;

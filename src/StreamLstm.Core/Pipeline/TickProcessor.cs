@@ -69,10 +69,30 @@ public sealed partial class TickProcessor
         _history = history;
         _drift = drift;
         _rewarmTicks = rewarmTicks;
+        _writtenHorizons = _output.WrittenHorizons(model.Settings.Horizons);
     }
 
     /// <summary>Whether each batch also carries its served forecasts as records (<see cref="PointBatch.Forecasts"/>), for a forecast topic.</summary>
     public bool RecordForecasts { get; init; }
+
+    private OutputSettings _output = new();
+    // Per horizon, whether its forecasts are written (all of them but in the lean profile).
+    private bool[] _writtenHorizons;
+
+    /// <summary>
+    /// What is written per tick (<see cref="OutputSettings"/>): by default the <c>full</c> profile. Throws when the
+    /// settings are invalid or name a horizon the model does not forecast.
+    /// </summary>
+    public OutputSettings Output
+    {
+        get => _output;
+        init
+        {
+            value.Validate();
+            _writtenHorizons = value.WrittenHorizons(_model.Settings.Horizons);
+            _output = value;
+        }
+    }
 
     /// <summary>Newest event time among the ticks processed (null before the first).</summary>
     public DateTime? LastTickTime { get; private set; }
@@ -214,35 +234,54 @@ public sealed partial class TickProcessor
         if (_forecasts.Length < n) _forecasts = new Forecast?[Math.Max(n, _forecasts.Length * 2)];
         _forecaster.Advance(_roundStates, _roundTicks, _forecasts);
         int points = 0, forecasts = 0;
-        if (_scores.Length != _model.Settings.Horizons) _scores = new PipelineCounters.HorizonScore[_model.Settings.Horizons];
+        int horizons = _model.Settings.Horizons;
+        if (_scores.Length != horizons) _scores = new PipelineCounters.HorizonScore[horizons];
+        if (_writtenHorizons.Length != horizons) _writtenHorizons = _output.WrittenHorizons(horizons);
+        bool errors = _output.WritesErrors, thins = _output.Thins;
+        long skillInterval = _output.SkillIntervalNs, minInterval = _output.MinIntervalNs;
         for (int i = 0; i < n; i++)
         {
             long time = LineProtocol.Nanoseconds(_roundTicks[i].Timestamp, _roundRepeats[i]);
             double actual = _roundTicks[i].Price;
-            var tracker = _roundStates[i].Tracker;
-            for (int h = 0; h < _model.Settings.Horizons; h++)
+            var symbol = _roundTicks[i].Symbol;
+            var state = _roundStates[i];
+            var tracker = state.Tracker;
+            // In the lean profiles, the forecast errors go to the symbol's skill sums: first close the interval this tick is past.
+            var output = errors ? null : state.Output ??= new SymbolOutput();
+            if (output is not null) points += output.Advance(batch.Lines, symbol, time, skillInterval);
+            for (int h = 0; h < horizons; h++)
             {
                 if (tracker.Resolved(h) is not { } resolved) continue;
                 if (h == 0) _drift?.Add(resolved, actual);
                 var score = _scores[h];
                 _scores[h] = new PipelineCounters.HorizonScore(score.Resolved + 1, score.Covered + (resolved.Covered ? 1 : 0),
                     score.RelativeError + resolved.AbsError / actual, score.NaiveRelativeError + resolved.NaiveAbsError / actual);
-                LineProtocol.ForecastError(batch.Lines, _roundTicks[i].Symbol, h + 1, resolved.ServedBy,
+                if (output is not null)
+                {
+                    output.Add(h + 1, resolved.ServedBy, resolved.AbsError, resolved.NaiveAbsError, resolved.Covered);
+                    continue;
+                }
+                LineProtocol.ForecastError(batch.Lines, symbol, h + 1, resolved.ServedBy,
                     resolved.AbsError, resolved.NaiveAbsError, resolved.Covered, resolved.Point, resolved.Lower, resolved.Upper, time);
                 points++;
             }
             if (_forecasts[i] is not { } forecast) continue;
             forecasts++;
+            // The state advanced and the forecast is served (and published) either way; only its points are thinned.
+            bool write = !thins || output!.TakeForecast(time, minInterval);
             for (int h = 0; h < forecast.Horizons; h++)
             {
                 var servedBy = forecast.Naive[h] ? ForecastTracker.NaiveTag : _model.Id;
-                LineProtocol.Forecast(batch.Lines, _roundTicks[i].Symbol, h + 1, servedBy, forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
+                if (write && _writtenHorizons[h])
+                {
+                    LineProtocol.Forecast(batch.Lines, symbol, h + 1, servedBy, forecast.Point[h], forecast.Lower[h], forecast.Upper[h], time);
+                    points++;
+                }
                 if (RecordForecasts)
-                    (batch.Forecasts ??= []).Add(new ForecastRecord(_roundTicks[i].Symbol, _roundTicks[i].Timestamp, time, h + 1,
+                    (batch.Forecasts ??= []).Add(new ForecastRecord(symbol, _roundTicks[i].Timestamp, time, h + 1,
                         forecast.Point[h], forecast.Lower[h], forecast.Upper[h], servedBy));
                 if (forecast.Naive[h]) _servedByNaive++;
                 else _servedByModel++;
-                points++;
             }
         }
         _roundStates.Clear();

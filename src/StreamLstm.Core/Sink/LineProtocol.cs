@@ -65,6 +65,26 @@ public static class LineProtocol
     }
 
     /// <summary>
+    /// <c>skill,horizon=H,model=M,symbol=S abs_error=E,covered=C,n=N,naive_abs_error=A T</c> (all floats): the sums of
+    /// the <c>forecast_error</c> fields of one horizon and model over a skill interval, at the interval's end, in the
+    /// profiles that write them instead of one point per tick.
+    /// </summary>
+    public static void Skill(StringBuilder line, string symbol, int horizon, string model, double absError, double naiveAbsError, long covered, long n, long timeNs)
+    {
+        line.Append("skill,horizon=").Append(horizon).Append(",model=");
+        AppendTag(line, model);
+        line.Append(",symbol=");
+        AppendTag(line, symbol);
+        line.Append(" abs_error=");
+        AppendFloat(line, absError);
+        line.Append(",covered=").Append(covered);
+        line.Append(",n=").Append(n);
+        line.Append(",naive_abs_error=");
+        AppendFloat(line, naiveAbsError);
+        line.Append(' ').Append(timeNs).Append('\n');
+    }
+
+    /// <summary>
     /// <c>model_event,action=A,model=M champion_rel_mae=C,coverage80=V,model_version=N,rel_mae=R T</c>: figures that are
     /// not finite (nothing scored, a version trained without them) are left out; <c>model_version</c>, always there, is
     /// the number of a <c>vN</c> version (0 for any other name), so a panel can plot the switches.

@@ -1,5 +1,6 @@
 using StreamLstm.Inference;
 using StreamLstm.Model;
+using StreamLstm.Sink;
 
 namespace StreamLstm.State;
 
@@ -13,8 +14,13 @@ namespace StreamLstm.State;
 /// </summary>
 public static class SymbolStateCodec
 {
-    /// <summary>The format written; records of another version are unreadable (re-warmed from history instead).</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>
+    /// The format written: 2 adds the output profile's state (<see cref="SymbolOutput"/>). Records of version 1 are read
+    /// as without it; records of any other version are unreadable (re-warmed from history instead).
+    /// </summary>
+    public const byte FormatVersion = 2;
+
+    private static bool Readable(byte version) => version is 1 or FormatVersion;
 
     /// <summary>The state of <paramref name="state"/>, advanced by <paramref name="model"/>, covering its ticks through <paramref name="through"/>.</summary>
     public static byte[] Encode(SymbolState state, string model, long through) => new Encoder().Encode(state, model, through);
@@ -44,6 +50,8 @@ public static class SymbolStateCodec
             state.Recurrent.WriteTo(writer);
             state.Window.WriteTo(writer);
             state.Tracker.WriteTo(writer);
+            writer.Write(state.Output is not null);
+            state.Output?.WriteTo(writer);
             writer.Flush();
             return _buffer.ToArray();
         }
@@ -56,7 +64,7 @@ public static class SymbolStateCodec
     public static bool TryReadHeader(byte[] value, out string model, out long through, out DateTime? lastTime)
     {
         (model, through, lastTime) = ("", -1, null);
-        if (value.Length == 0 || value[0] != FormatVersion) return false;
+        if (value.Length == 0 || !Readable(value[0])) return false;
         try
         {
             using var reader = new BinaryReader(new MemoryStream(value, writable: false), System.Text.Encoding.UTF8);
@@ -87,15 +95,15 @@ public static class SymbolStateCodec
             problem = "the record is empty";
             return false;
         }
-        if (value[0] != FormatVersion)
+        if (!Readable(value[0]))
         {
-            problem = $"format version {value[0]}, this build reads {FormatVersion}";
+            problem = $"format version {value[0]}, this build reads 1 to {FormatVersion}";
             return false;
         }
         try
         {
             using var reader = new BinaryReader(new MemoryStream(value, writable: false), System.Text.Encoding.UTF8);
-            reader.ReadByte();
+            byte version = reader.ReadByte();
             string model = reader.ReadString();
             long through = reader.ReadInt64();
             var state = new SymbolState(symbol, settings, serving) { Partition = reader.ReadInt32() };
@@ -116,6 +124,7 @@ public static class SymbolStateCodec
                 problem = $"it was written for model {model}, with another number of horizons than {settings.Horizons}";
                 return false;
             }
+            if (version >= 2 && reader.ReadBoolean()) state.Output = SymbolOutput.ReadFrom(reader);
             if (reader.BaseStream.Position != reader.BaseStream.Length)
             {
                 problem = $"{reader.BaseStream.Length - reader.BaseStream.Position} bytes follow the state";

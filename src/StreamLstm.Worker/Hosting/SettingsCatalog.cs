@@ -33,6 +33,7 @@ public static class SettingsCatalog
         ("Kafka", [typeof(KafkaOptions)]),
         ("Influx", [typeof(InfluxOptions)]),
         ("Ticks", [typeof(TickSettings)]),
+        ("Sink", [typeof(OutputSettings)]),
         ("State", [typeof(StateSettings)]),
         ("Http", [typeof(HttpOptions)]),
     ];

@@ -32,7 +32,7 @@ public sealed class ModelStoreOptions
 public sealed class WorkerOptionsValidator :
     IValidateOptions<KafkaOptions>, IValidateOptions<InfluxOptions>, IValidateOptions<ModelStoreOptions>, IValidateOptions<ServingSettings>,
     IValidateOptions<ModelSettings>, IValidateOptions<TrainingSettings>, IValidateOptions<LearningSettings>, IValidateOptions<HistorySettings>, IValidateOptions<TickSettings>, IValidateOptions<HttpOptions>,
-    IValidateOptions<StateSettings>
+    IValidateOptions<StateSettings>, IValidateOptions<OutputSettings>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
@@ -88,6 +88,8 @@ public sealed class WorkerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, TickSettings options) => Check("Ticks", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, StateSettings options) => Check("State", options.Validate);
+
+    public ValidateOptionsResult Validate(string? name, OutputSettings options) => Check("Sink", options.Validate);
 
     public ValidateOptionsResult Validate(string? name, HttpOptions options) =>
         HttpOptions.Problem(options.Url) is { } problem ? Fail(problem) : ValidateOptionsResult.Success;

@@ -73,6 +73,7 @@ public static class WorkerServices
             Learning = Value<LearningSettings>(),
             History = Value<HistorySettings>(),
             Ticks = Value<TickSettings>(),
+            Output = Value<OutputSettings>(),
             State = Value<StateSettings>(),
         };
     }

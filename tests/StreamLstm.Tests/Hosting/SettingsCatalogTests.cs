@@ -69,7 +69,7 @@ public class SettingsCatalogTests
 
     [Theory]
     [InlineData("Model:MaxSymbols", "Serving:MaxSymbols")]
-    [InlineData("Serving:Horizons", "Model:Horizons")]
+    [InlineData("Serving:Horizons", "Model:Horizons or Sink:Horizons")]
     [InlineData("Training:Directory", "Model:Directory or History:Directory")]
     [InlineData("Model:Consumer:fetch.min.bytes", "Kafka:Consumer:fetch.min.bytes")]
     public void A_key_of_another_owned_section_is_suggested(string key, string suggestion) =>

@@ -99,19 +99,33 @@ public class CheckpointTests
         Assert.Null(processor.Checkpoint());
     }
 
-    [Fact]
-    public void Restore_plus_replay_gives_exactly_the_points_of_an_uninterrupted_run()
+    /// <summary>The output profiles, the lean ones with intervals short enough for the synthetic minute ticks.</summary>
+    private static OutputSettings Output(string profile) => profile switch
+    {
+        "full" => new OutputSettings(),
+        "skill" => new OutputSettings { Profile = "skill", SkillInterval = TimeSpan.FromMinutes(30) },
+        _ => new OutputSettings { Profile = profile, SkillInterval = TimeSpan.FromMinutes(30), Horizons = "1,3", MinInterval = TimeSpan.FromMinutes(4) },
+    };
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("skill")]
+    [InlineData("lean")]
+    public void Restore_plus_replay_gives_exactly_the_points_of_an_uninterrupted_run(string profile)
     {
         using var model = Model();
         var serving = new ServingSettings();
+        var output = Output(profile);
         // 1,500 ticks per symbol: longer than the 1,000-tick re-warm, so only exact state can match.
         var ticks = Stream(4, 1500);
         var uninterrupted = new Dictionary<string, string>();
-        Run(new TickProcessor(model, serving, new PipelineCounters()), ticks, uninterrupted);
+        Run(new TickProcessor(model, serving, new PipelineCounters()) { Output = output }, ticks, uninterrupted);
+        // The lean profiles' sums and thinning are part of the state: skill points (and their thinned forecasts) match too.
+        if (profile != "full") Assert.Contains(uninterrupted.Keys, k => k.StartsWith("skill,", StringComparison.Ordinal));
 
         // A worker checkpoints twice, processes more, and dies; its points so far are in InfluxDB.
         var influx = new Dictionary<string, string>();
-        var first = new TickProcessor(model, serving, new PipelineCounters());
+        var first = new TickProcessor(model, serving, new PipelineCounters()) { Output = output };
         Run(first, ticks.AsSpan(0, 2000), influx);
         var early = first.Checkpoint()!;
         Run(first, ticks.AsSpan(2000, 1000), influx);
@@ -121,7 +135,7 @@ public class CheckpointTests
         // The next one restores the changelog and reads each partition again from an offset before the checkpoint (the
         // committed one lagged): ticks the checkpoint covers are skipped, the rest rewrite identical points.
         var counters = new PipelineCounters();
-        var second = new TickProcessor(model, serving, counters);
+        var second = new TickProcessor(model, serving, counters) { Output = output };
         foreach (var (partition, records) in Changelog(early, late))
         {
             var outcome = second.Restore(partition, records);
@@ -137,6 +151,24 @@ public class CheckpointTests
         Assert.Equal(uninterrupted.Count, influx.Count);
         Assert.Equal(uninterrupted.Keys.Order(), influx.Keys.Order());
         foreach (var (key, fields) in uninterrupted) Assert.True(fields == influx[key], $"{key}: {fields} vs {influx[key]}");
+    }
+
+    [Fact]
+    public void A_record_of_format_version_1_is_read_as_without_output_state()
+    {
+        using var model = Model();
+        var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+        Run(processor, Stream(2, 60), []);
+        var (symbol, current) = processor.Checkpoint()!.Partitions[0].Records[0];
+        // Version 1 is version 2 without the trailing flag of the output state (false here: the full profile keeps none).
+        Assert.Equal(SymbolStateCodec.FormatVersion, current[0]);
+        Assert.Equal(0, current[^1]);
+        var v1 = current[..^1];
+        v1[0] = 1;
+
+        Assert.True(SymbolStateCodec.TryDecode(v1, symbol, model.Settings, new ServingSettings(), out var restored, out var problem), problem);
+        Assert.Null(restored.State.Output);
+        Assert.Equal(current, SymbolStateCodec.Encode(restored.State, restored.Model, restored.Through));
     }
 
     [Fact]
