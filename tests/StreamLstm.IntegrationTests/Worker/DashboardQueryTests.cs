@@ -9,7 +9,8 @@ namespace StreamLstm.IntegrationTests.Worker;
 /// <summary>
 /// The Grafana dashboards' InfluxQL (deploy/grafana/dashboards/*.json, read from the repository) against what the
 /// worker writes: after a replay through the whole worker into the real InfluxDB, every panel target, template
-/// variable and annotation query returns data.
+/// variable and annotation query returns data. Targets of the <c>skill</c> points run against a second replay with the
+/// lean output profile (<c>Sink:Profile=lean</c>), which writes them.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class DashboardQueryTests(KafkaFixture kafka, InfluxFixture influx, ITestOutputHelper output)
@@ -46,6 +47,18 @@ public sealed class DashboardQueryTests(KafkaFixture kafka, InfluxFixture influx
                 stop.Cancel();
                 await running;
             }
+        }
+
+        // The same ticks through a worker writing the lean profile, for the targets that read its skill points.
+        var leanBucket = await influx.NewBucketAsync();
+        using (var lean = new WorkerHarness(kafka, influx, topic, leanBucket, group: "lean-" + topic))
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (_, running) = lean.Start(stop.Token, counters, output: new StreamLstm.Sink.OutputSettings { Profile = "lean" });
+            await WaitAsync(() => counters.Ticks >= first.Count + second.Count, "every tick processed with the lean profile", () => $"ticks {counters.Ticks}");
+            stop.Cancel();
+            await running;
         }
 
         // The dashboard's time range covers every tick; $__interval as Grafana might pick it for this range.
@@ -95,7 +108,7 @@ public sealed class DashboardQueryTests(KafkaFixture kafka, InfluxFixture influx
                     continue;
                 }
 
-                await RunAsync(query, filled, bucket, problems);
+                await RunAsync(query, filled, filled.Contains("FROM \"skill\"", StringComparison.Ordinal) ? leanBucket : bucket, problems);
             }
         }
 

@@ -25,7 +25,8 @@ internal sealed class WorkerHarness : IDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "streamlstm-it", Guid.NewGuid().ToString("N"));
 
-    public WorkerHarness(KafkaFixture kafka, InfluxFixture influx, string topic, string bucket)
+    /// <param name="group">The consumer group (default <c>worker-TOPIC</c>).</param>
+    public WorkerHarness(KafkaFixture kafka, InfluxFixture influx, string topic, string bucket, string? group = null)
     {
         Directory.CreateDirectory(_directory);
         Kafka = new KafkaOptions
@@ -33,7 +34,7 @@ internal sealed class WorkerHarness : IDisposable
             BootstrapServers = kafka.BootstrapServers,
             Topic = topic,
             DeadLetterTopic = topic + ".dlq",
-            GroupId = "worker-" + topic,
+            GroupId = group ?? "worker-" + topic,
             QueueTicks = 1000,
             // The mock cluster ignores a member leaving; a restarted worker gets partitions once the session expires.
             Consumer = new() { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "1000" },
@@ -127,10 +128,10 @@ internal sealed class WorkerHarness : IDisposable
 
     /// <summary>
     /// Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires, following the harness's store when
-    /// <paramref name="followStore"/>, or <paramref name="follow"/> when given.
+    /// <paramref name="followStore"/>, or <paramref name="follow"/> when given, writing the <paramref name="output"/> profile (default full).
     /// </summary>
     public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false,
-        IModelStore? follow = null)
+        IModelStore? follow = null, OutputSettings? output = null)
     {
         counters ??= new PipelineCounters();
         var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
@@ -138,6 +139,7 @@ internal sealed class WorkerHarness : IDisposable
         {
             Follow = follow ?? (followStore ? new ModelStore(StoreDirectory) : null),
             FollowInterval = TimeSpan.FromMilliseconds(200),
+            Output = output ?? new OutputSettings(),
         };
         return (pipeline, Task.Run(() => pipeline.RunAsync(stop, TimeSpan.FromSeconds(20))));
     }
