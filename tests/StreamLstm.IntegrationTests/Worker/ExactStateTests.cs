@@ -16,19 +16,26 @@ namespace StreamLstm.IntegrationTests.Worker;
 public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private static readonly string[] Measurements = ["price", "forecast", "forecast_error"];
+    private static readonly string[] Measurements = ["price", "forecast", "forecast_error", "skill"];
+
+    /// <summary>The settings of an output profile: <c>lean</c>'s skill sums and thinning must survive the interruptions too.</summary>
+    private static string[] Profile(string profile) => profile == "full" ? [] :
+        [$"--Sink:Profile={profile}", "--Sink:SkillInterval=00:05:00", "--Sink:Horizons=2", "--Sink:MinInterval=00:02:00"];
 
     private static readonly string? DataFile = Environment.GetEnvironmentVariable("STREAMLSTM_EXACT_DATA");
 
     // A re-warm over 20 ticks cannot reproduce a symbol's state: only the checkpoints can.
     private static readonly string[] Exactness = DataFile is null ? ["--History:RewarmTicks=20", "--State:CheckpointInterval=00:00:00.200"] : [];
 
-    [Fact]
-    public async Task A_worker_killed_mid_stream_and_while_influxdb_is_down_then_restarted_leaves_exactly_the_points_of_an_uninterrupted_run()
+    [Theory]
+    [InlineData("full")]
+    [InlineData("lean")]
+    public async Task A_worker_killed_mid_stream_and_while_influxdb_is_down_then_restarted_leaves_exactly_the_points_of_an_uninterrupted_run(string profile)
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("this test SIGKILLs and SIGTERMs the worker; it runs on Linux");
         var ticks = Ticks;
-        var expected = await ReferenceAsync();
+        var expected = await ReferenceAsync(profile);
+        if (profile != "full") Assert.Contains(expected, p => p.StartsWith("skill ", StringComparison.Ordinal));
 
         var topic = kafka.CreateTopicName("exact");
         var bucket = await influx.NewBucketAsync();
@@ -39,7 +46,7 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         // 1. Killed mid-stream, ticks arriving and points being written, after the group committed offsets: the restart
         // resumes there, not from the start.
         await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(third / 2));
-        using (var worker = Start(harness, work))
+        using (var worker = Start(harness, work, profile))
         {
             await Poll.UntilAsync(_ => Task.FromResult(kafka.Committed(harness.Kafka.GroupId, topic) > 0), Patience, "offsets committed", () => worker.Output);
             long before = await influx.CountAsync(bucket, "price");
@@ -55,7 +62,7 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         await influx.StopAsync();
         try
         {
-            using var worker = Start(harness, work);
+            using var worker = Start(harness, work, profile);
             long failures = influx.WritesFailed;
             await Poll.UntilAsync(_ => Task.FromResult(worker.Output.Contains("Partitions assigned", StringComparison.Ordinal)), Patience, "partitions assigned", () => worker.Output);
             // Give it time to consume the second third and queue its points against the outage.
@@ -70,7 +77,7 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         // 3. Restarted for the rest, then stopped as systemd stops it.
         await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(2 * third));
         string output;
-        using (var worker = Start(harness, work))
+        using (var worker = Start(harness, work, profile))
         {
             await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var counts && Measurements.All(m => counts[m] >= expected.Count(p => p.StartsWith(m + " ", StringComparison.Ordinal))),
                 Patience, "every point written", () => worker.Output);
@@ -138,25 +145,28 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         ? WorkerHarness.Ticks(Enumerable.Range(0, 6).Select(i => $"X{i}").ToArray(), 300, seed: 11)
         : PriceCsvReader.Read(DataFile).Ticks.ToList();
 
-    // The uninterrupted run is the same for every test here: run once.
-    private static Task<HashSet<string>>? _reference;
+    // The uninterrupted run of a profile is the same for every test here: run once.
+    private static readonly Dictionary<string, Task<HashSet<string>>> References = [];
 
-    private Task<HashSet<string>> ReferenceAsync() => _reference ??= UninterruptedAsync(Ticks);
+    private Task<HashSet<string>> ReferenceAsync(string profile = "full")
+    {
+        lock (References) return References.TryGetValue(profile, out var run) ? run : References[profile] = UninterruptedAsync(Ticks, profile);
+    }
 
-    private WorkerProcess Start(WorkerHarness harness, string work) =>
-        new(harness.RunArguments($"http://127.0.0.1:{FreePort.Pick()}", work).Concat(Exactness), work);
+    private WorkerProcess Start(WorkerHarness harness, string work, string profile = "full") =>
+        new(harness.RunArguments($"http://127.0.0.1:{FreePort.Pick()}", work).Concat(Exactness).Concat(Profile(profile)), work);
 
     /// <summary>Every point of an uninterrupted run of <paramref name="ticks"/> (a topic, group and bucket of its own).</summary>
-    private async Task<HashSet<string>> UninterruptedAsync(IReadOnlyList<Tick> ticks)
+    private async Task<HashSet<string>> UninterruptedAsync(IReadOnlyList<Tick> ticks, string profile)
     {
         var topic = kafka.CreateTopicName("exact-reference");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
         var work = Directory.CreateTempSubdirectory("streamlstm-exact-reference-").FullName;
         await WorkerHarness.PublishAsync(kafka, topic, ticks);
-        using var worker = Start(harness, work);
-        int warm = ticks.GroupBy(t => t.Symbol).Sum(g => g.Count() - WorkerHarness.Settings.Warmup);
-        await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var c && c["price"] == ticks.Count && c["forecast"] == warm * WorkerHarness.Settings.Horizons,
+        using var worker = Start(harness, work, profile);
+        // A tick's points go out in the write request of its price point, and stopping flushes the rest.
+        await Poll.UntilAsync(async _ => await CountsAsync(bucket) is var c && c["price"] == ticks.Count,
             Patience, "the uninterrupted run's points", () => worker.Output);
         worker.Terminate();
         Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
