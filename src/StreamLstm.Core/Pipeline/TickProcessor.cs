@@ -15,7 +15,8 @@ namespace StreamLstm.Pipeline;
 /// its <c>price</c> point, advances its symbol's features and LSTM state by one step (all symbols of the batch in one
 /// batched step; a symbol with several ticks in the batch takes one per round, in order), and, once the symbol is
 /// warm, its <c>forecast</c> points for every horizon, and a <c>forecast_error</c> point for every earlier forecast
-/// whose target this tick is. With a <see cref="TickHistory"/>, every accepted tick is appended to it, and a symbol seen
+/// whose target this tick is (in the lean output profiles, <see cref="Output"/>, those are summed into <c>skill</c>
+/// points and the forecast points thinned; the state advances the same). With a <see cref="TickHistory"/>, every accepted tick is appended to it, and a symbol seen
 /// for the first time since the worker (re)started is first re-warmed from its history: its features, recurrent state,
 /// interval calibration and skill gate are replayed over its last ticks, with no points written, so its next tick is
 /// forecast as if the worker had never stopped. A symbol whose ticks keep arriving late (after a tick that jumped
@@ -236,7 +237,7 @@ public sealed partial class TickProcessor
         int points = 0, forecasts = 0;
         int horizons = _model.Settings.Horizons;
         if (_scores.Length != horizons) _scores = new PipelineCounters.HorizonScore[horizons];
-        if (_writtenHorizons.Length != horizons) _writtenHorizons = _output.WrittenHorizons(horizons);
+        if (_writtenHorizons.Length != horizons) _writtenHorizons = _output.WrittenHorizons(horizons, strict: false);
         bool errors = _output.WritesErrors, thins = _output.Thins;
         long skillInterval = _output.SkillIntervalNs, minInterval = _output.MinIntervalNs;
         for (int i = 0; i < n; i++)

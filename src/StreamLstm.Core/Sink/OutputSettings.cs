@@ -53,9 +53,10 @@ public sealed record OutputSettings
 
     /// <summary>
     /// Which of the model's <paramref name="horizons"/> horizons get forecast points: <c>written[h]</c> for horizon
-    /// h + 1. Throws when <see cref="Horizons"/> names one the model does not forecast.
+    /// h + 1. When <see cref="Horizons"/> names one the model does not forecast, throws if <paramref name="strict"/>
+    /// (at start), else leaves it out (a model of fewer horizons swapped in later).
     /// </summary>
-    public bool[] WrittenHorizons(int horizons)
+    public bool[] WrittenHorizons(int horizons, bool strict = true)
     {
         var written = new bool[horizons];
         if (!Thins)
@@ -65,6 +66,7 @@ public sealed record OutputSettings
         }
         foreach (var h in ParseHorizons(Horizons ?? LeanHorizons))
         {
+            if (h > horizons && !strict) continue;
             if (h > horizons)
                 throw new ArgumentException($"Sink:Horizons names horizon {h}, but the model forecasts {horizons} horizon{(horizons == 1 ? "" : "s")}");
             written[h - 1] = true;
