@@ -53,6 +53,20 @@ public static class PipelineSuite
         return figures;
     }
 
+    /// <summary>Suite <c>profiles</c>: only the output profiles through Kafka, with raw consumption (also part of <c>pipeline</c>).</summary>
+    public static Dictionary<string, double> RunProfiles()
+    {
+        var figures = new Dictionary<string, double>();
+        using var model = BenchModel();
+        using var cluster = new InProcessKafkaCluster();
+        var ticks = Measure.Ticks(Symbols, 120, seed: 2);
+        TickPublisher.Publish(ticks, cluster.BootstrapServers, "bench-ticks", rate: null);
+        double raw = RawConsume(cluster.BootstrapServers, "bench-ticks", ticks.Count);
+        figures["raw_consume_per_s"] = raw;
+        Profiles(cluster.BootstrapServers, ticks.Count, model, raw, figures);
+        return figures;
+    }
+
     private static ModelVersion BenchModel()
     {
         var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
@@ -239,6 +253,8 @@ public static class PipelineSuite
             $"{Suites.F(withoutState)} without ({string.Join(", ", plain.Select(Suites.F))}; ratio {withState / withoutState:F3})");
         Restore(model, figures);
 
+        Profiles(cluster.BootstrapServers, ticks.Count, model, raw, figures);
+
         double rate = Measure.Median(on), rateOff = Measure.Median(off);
         figures["kafka_ticks_per_s"] = rate;
         figures["raw_consume_per_s"] = raw;
@@ -334,7 +350,36 @@ public static class PipelineSuite
     }
 
     /// <summary>Ticks per second through the whole pipeline from the topic's start, with or without the worker's metrics.</summary>
-    private static double ThroughKafka(string bootstrap, string topic, int count, ModelVersion model, bool metrics, string group, StateSettings? state = null)
+    /// <summary>
+    /// The output profiles (<c>Sink:Profile</c>) through the same Kafka path, metrics on, six runs of each interleaved
+    /// (full, skill, lean, lean, skill, full, ...), medians compared: <c>kafka_ticks_per_s_PROFILE</c>, its ratio to raw
+    /// consumption and to <c>full</c> in the same loop. The ticks are a second apart per symbol, so lean's default
+    /// <c>Sink:MinInterval</c> (1 s) thins nothing here: its saving is the horizons (1 of 3) and the skill sums.
+    /// </summary>
+    private static void Profiles(string bootstrap, int count, ModelVersion model, double raw, Dictionary<string, double> figures)
+    {
+        var rates = OutputSettings.Profiles.ToDictionary(p => p, _ => new List<double>());
+        for (int run = 0; run < 6; run++)
+        {
+            var order = run % 2 == 0 ? OutputSettings.Profiles : OutputSettings.Profiles.Reverse().ToArray();
+            foreach (var profile in order)
+                rates[profile].Add(ThroughKafka(bootstrap, "bench-ticks", count, model, metrics: true, $"bench-profile-{profile}-{run}",
+                    output: new OutputSettings { Profile = profile }));
+        }
+        double full = Measure.Median(rates["full"]);
+        foreach (var (profile, list) in rates)
+        {
+            double rate = Measure.Median(list);
+            figures[$"kafka_ticks_per_s_{profile}"] = rate;
+            figures[$"kafka_vs_raw_consume_ratio_{profile}"] = rate / raw;
+            if (profile != "full") figures[$"kafka_{profile}_vs_full_ratio"] = rate / full;
+            Suites.Log($"kafka, profile {profile}: {Suites.F(rate)} ticks/s ({string.Join(", ", list.Select(Suites.F))}); " +
+                $"ratio to raw consume {rate / raw:F2}, to full {rate / full:F2}");
+        }
+    }
+
+    private static double ThroughKafka(string bootstrap, string topic, int count, ModelVersion model, bool metrics, string group, StateSettings? state = null,
+        OutputSettings? output = null)
     {
         var counters = new PipelineCounters();
         using var meter = metrics ? new System.Diagnostics.Metrics.Meter(WorkerMetrics.MeterName) : null;
@@ -348,6 +393,7 @@ public static class PipelineSuite
         var pipeline = new StreamingPipeline(kafka, model, new ServingSettings(), ack => sink.WithAcknowledge(ack), NullLogger.Instance, counters)
         {
             State = state,
+            Output = output ?? new OutputSettings(),
         };
         using var stop = new CancellationTokenSource();
         var running = pipeline.RunAsync(stop.Token);

@@ -23,6 +23,7 @@ public static class Suites
                 "inference" => InferenceSuite.Run(),
                 "pipeline" => PipelineSuite.Run(),
                 "restore" => PipelineSuite.RunRestore(),
+                "profiles" => PipelineSuite.RunProfiles(),
                 "learning" => LearningSuite.Run(args),
                 _ => null,
             };
@@ -34,7 +35,7 @@ public static class Suites
         }
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, learning)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, profiles, learning)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));
