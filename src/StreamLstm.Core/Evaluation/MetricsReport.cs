@@ -25,6 +25,7 @@ public static class MetricsReport
         json.WriteStartObject();
         WriteNumber(json, "coverage80", result.Baseline.Coverage80);
         WriteNumber(json, "interval_width", result.Baseline.IntervalWidth);
+        WriteNumber(json, "interval_score", result.Baseline.IntervalScore);
         json.WriteEndObject();
         json.WriteEndObject();
     }
@@ -41,6 +42,10 @@ public static class MetricsReport
         WriteNumber(json, "directional_accuracy", score.DirectionalAccuracy);
         WriteNumber(json, "coverage80", score.Coverage80);
         WriteNumber(json, "interval_width", score.IntervalWidth);
+        WriteNumber(json, "interval_score", score.IntervalScore);
+        WriteNumber(json, "pinball_10", score.Pinball10);
+        WriteNumber(json, "pinball_50", score.Pinball50);
+        WriteNumber(json, "pinball_90", score.Pinball90);
         json.WriteEndObject();
     }
 

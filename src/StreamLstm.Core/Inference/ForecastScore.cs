@@ -7,7 +7,10 @@ namespace StreamLstm.Inference;
 public sealed class ForecastScore
 {
     private long _n, _directional, _directionHits, _inside;
-    private double _absError, _squaredError, _naiveAbsError, _width;
+    private double _absError, _squaredError, _naiveAbsError, _width, _intervalScore, _pinball10, _pinball50, _pinball90;
+
+    /// <summary>The central interval's miss rate: the 80% interval is the 0.1 and 0.9 quantiles.</summary>
+    public const double Alpha = 0.2;
 
     /// <summary>Forecasts scored.</summary>
     public long N => _n;
@@ -27,7 +30,23 @@ public sealed class ForecastScore
         }
         if (actual >= lower && actual <= upper) _inside++;
         _width += (upper - lower) / last;
+        _intervalScore += IntervalScoreOf(lower, upper, actual) / last;
+        _pinball10 += Pinball(0.1, lower, actual) / last;
+        _pinball50 += Pinball(0.5, point, actual) / last;
+        _pinball90 += Pinball(0.9, upper, actual) / last;
     }
+
+    /// <summary>
+    /// The interval (Winkler) score of a central 1 - <see cref="Alpha"/> interval: its width, plus 2 / alpha times the
+    /// distance by which the actual fell outside it. Proper: lower is better, and narrowing an interval that then misses
+    /// costs more than it saves.
+    /// </summary>
+    public static double IntervalScoreOf(double lower, double upper, double actual) =>
+        upper - lower + 2 / Alpha * (Math.Max(0, lower - actual) + Math.Max(0, actual - upper));
+
+    /// <summary>The pinball (quantile) loss of <paramref name="forecast"/> as the <paramref name="quantile"/> quantile.</summary>
+    public static double Pinball(double quantile, double forecast, double actual) =>
+        actual >= forecast ? quantile * (actual - forecast) : (1 - quantile) * (forecast - actual);
 
     /// <summary>Adds another score's points to this one.</summary>
     public void Merge(ForecastScore other)
@@ -40,6 +59,10 @@ public sealed class ForecastScore
         _squaredError += other._squaredError;
         _naiveAbsError += other._naiveAbsError;
         _width += other._width;
+        _intervalScore += other._intervalScore;
+        _pinball10 += other._pinball10;
+        _pinball50 += other._pinball50;
+        _pinball90 += other._pinball90;
     }
 
     public double Mae => _n == 0 ? double.NaN : _absError / _n;
@@ -56,4 +79,16 @@ public sealed class ForecastScore
 
     /// <summary>Mean of (upper - lower) / last price.</summary>
     public double IntervalWidth => _n == 0 ? double.NaN : _width / _n;
+
+    /// <summary>Mean interval score of the 80% interval (see <see cref="IntervalScoreOf"/>) over the last price.</summary>
+    public double IntervalScore => _n == 0 ? double.NaN : _intervalScore / _n;
+
+    /// <summary>Mean pinball loss of the lower bound as the 0.1 quantile, over the last price.</summary>
+    public double Pinball10 => _n == 0 ? double.NaN : _pinball10 / _n;
+
+    /// <summary>Mean pinball loss of the point forecast as the median, over the last price.</summary>
+    public double Pinball50 => _n == 0 ? double.NaN : _pinball50 / _n;
+
+    /// <summary>Mean pinball loss of the upper bound as the 0.9 quantile, over the last price.</summary>
+    public double Pinball90 => _n == 0 ? double.NaN : _pinball90 / _n;
 }

@@ -28,7 +28,7 @@ public class BacktesterTests
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("metrics.json")));
         var root = json.RootElement;
         Assert.Equal(2, root.GetProperty("horizon").GetInt32());
-        foreach (var key in new[] { "n", "mae", "rmse", "naive_mae", "rel_mae", "directional_accuracy", "coverage80", "interval_width" })
+        foreach (var key in new[] { "n", "mae", "rmse", "naive_mae", "rel_mae", "directional_accuracy", "coverage80", "interval_width", "interval_score", "pinball_10", "pinball_50", "pinball_90" })
         {
             Assert.True(root.GetProperty("overall").TryGetProperty(key, out _), key);
             Assert.True(root.GetProperty("symbols")[0].TryGetProperty(key, out _), key);
