@@ -63,7 +63,14 @@ public static class BacktestVerb
     private static ModelVersion LoadServed(string store, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         var configured = VerbConfiguration.Model(configuration);
-        var version = new ModelStore(store).LoadCurrent();
+        var models = new ModelStore(store);
+        if (models.CurrentVersion == NaiveModel.Id)
+        {
+            // What the worker serves then: the last price with the EWMA band, calibrated online, in the configured shape.
+            Console.Error.WriteLine($"the current version of '{store}' is {NaiveModel.Id}: backtesting the last-price forecast with its adaptive band");
+            return NaiveModel.Create(configured);
+        }
+        var version = models.LoadCurrent();
         foreach (var setting in BakedInSetting.Find(configured, SettingsCatalog.GivenKeys(configuration, "Model"), version.Id, version.Settings))
             Console.Error.WriteLine($"warning: {setting.Message}");
         return version;

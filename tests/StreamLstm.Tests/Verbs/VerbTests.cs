@@ -330,6 +330,29 @@ public class VerbTests
     }
 
     [Fact]
+    public void Backtest_of_a_store_whose_current_version_is_naive_scores_the_last_price()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 300, seed: 39));
+        var store = new ModelStore(dir.File("store"));
+        using (var network = new LstmForecaster(SmallModel.Settings))
+            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+        store.SetCurrent(NaiveModel.Id, "retired");
+
+        var result = Run("backtest", "--data", csv, "--model", store.Directory, "--out", dir.File("bt"));
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Contains("is naive: backtesting the last-price forecast", result.Error, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("bt/metrics.json")));
+        Assert.Equal("naive", json.RootElement.GetProperty("model").GetString());
+        var overall = json.RootElement.GetProperty("overall");
+        Assert.True(overall.GetProperty("n").GetInt32() > 100);
+        // The last price is the forecast: its error is the naive error, point for point.
+        Assert.Equal(1.0, overall.GetProperty("rel_mae").GetDouble(), 12);
+        Assert.InRange(overall.GetProperty("coverage80").GetDouble(), 0.6, 0.95);
+    }
+
+    [Fact]
     public void Backtest_of_a_store_without_a_current_version_is_a_one_line_error()
     {
         using var dir = new TempDirectory();
