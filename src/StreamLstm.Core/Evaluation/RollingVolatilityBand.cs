@@ -1,3 +1,5 @@
+using StreamLstm.Model;
+
 namespace StreamLstm.Evaluation;
 
 /// <summary>
@@ -9,7 +11,6 @@ public sealed class RollingVolatilityBand
     /// <summary>Returns in the rolling window.</summary>
     public const int Window = 60;
 
-    private const double Z80 = 1.2815515655446004;
     private readonly double[] _returns = new double[Window];
     private double _last = double.NaN, _sum, _sumSquares;
     private int _count, _next;
@@ -46,7 +47,7 @@ public sealed class RollingVolatilityBand
     {
         double mean = _sum / Math.Max(1, _count);
         double variance = Math.Max(0, _sumSquares / Math.Max(1, _count) - mean * mean) * _count / Math.Max(1, _count - 1);
-        double half = Z80 * Math.Sqrt(variance * horizon);
+        double half = NaiveModel.Quantile90 * Math.Sqrt(variance * horizon);
         return (_last * Math.Exp(-half), _last * Math.Exp(half));
     }
 }

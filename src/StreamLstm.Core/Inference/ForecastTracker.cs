@@ -10,7 +10,8 @@ namespace StreamLstm.Inference;
 /// </summary>
 public sealed class ForecastTracker
 {
-    private const double MissTarget = 0.2;
+    /// <summary>The miss rate the online calibration steers each horizon's 80% interval to.</summary>
+    public const double MissTarget = 0.2;
 
     /// <summary>
     /// The <c>model</c> tag of forecasts served by the skill gate's naive fallback: the cold-start naive model's id,

@@ -14,7 +14,7 @@ public static class NaiveModel
     public const string Id = "naive";
 
     /// <summary>The 90% quantile of the standard normal distribution.</summary>
-    private const double Quantile90 = 1.2815515655446004;
+    public const double Quantile90 = 1.2815515655446004;
 
     /// <summary>Whether <paramref name="model"/> is the cold-start naive model.</summary>
     public static bool Is(ModelVersion model) => model.Id == Id;
