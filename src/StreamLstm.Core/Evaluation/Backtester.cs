@@ -9,6 +9,9 @@ namespace StreamLstm.Evaluation;
 /// Walk-forward evaluation with no look-ahead. Every symbol's ticks run through the worker's per-tick path
 /// (<see cref="BatchForecaster"/>) from its first tick, statefully; forecasts made at the last
 /// <c>1 - trainFraction</c> of each symbol's ticks are scored against the price <c>horizon</c> ticks later.
+/// On the same ticks and points it scores three baselines whose point forecast is the last price: the cold-start naive
+/// model through the same per-tick path and online calibration, a GARCH(1,1) fitted on each symbol's training part with
+/// the same calibration, and the rolling-volatility band.
 /// </summary>
 public static class Backtester
 {
@@ -33,40 +36,59 @@ public static class Backtester
         var groups = SymbolSeries.GroupBySymbol(ticks);
         var result = new BacktestResult { Horizon = horizon, Model = model.Id };
         serving ??= new ServingSettings();
-        var symbols = groups.Select(g => new SymbolRun(g.Key, g.Value, SplitIndex(g.Value.Count, trainFraction), new SymbolState(g.Key, model.Settings, serving))).ToList();
+        using var naiveModel = NaiveModel.Create(model.Settings);
+        var symbols = groups.Select(g =>
+        {
+            int split = SplitIndex(g.Value.Count, trainFraction);
+            var garch = Garch11.Fit(TrainingReturns(g.Value, split));
+            return new SymbolRun(g.Key, g.Value, split, new SymbolState(g.Key, model.Settings, serving), new SymbolState(g.Key, naiveModel.Settings, serving),
+                new GarchBand(garch, horizon, serving.IntervalLearningRate), garch);
+        }).ToList();
         var forecaster = new BatchForecaster(model);
+        var naiveForecaster = new BatchForecaster(naiveModel);
 
         int rounds = symbols.Count == 0 ? 0 : symbols.Max(s => s.Ticks.Count);
         var active = new List<SymbolRun>();
         var states = new List<SymbolState>();
+        var naiveStates = new List<SymbolState>();
         var batchTicks = new List<Tick>();
         var forecasts = new Forecast?[symbols.Count];
+        var naiveForecasts = new Forecast?[symbols.Count];
         for (int i = 0; i < rounds; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             active.Clear();
             states.Clear();
+            naiveStates.Clear();
             batchTicks.Clear();
             foreach (var s in symbols)
             {
                 if (i >= s.Ticks.Count) continue;
                 active.Add(s);
                 states.Add(s.State);
+                naiveStates.Add(s.NaiveState);
                 batchTicks.Add(s.Ticks[i]);
             }
             forecaster.Advance(states, batchTicks, forecasts);
+            naiveForecaster.Advance(naiveStates, batchTicks, naiveForecasts);
             for (int j = 0; j < active.Count; j++)
             {
                 var s = active[j];
-                double last = s.Ticks[i].Price;
+                var tick = s.Ticks[i];
+                double last = tick.Price;
                 s.Band.Add(last);
-                if (i < s.Split || i + horizon >= s.Ticks.Count || forecasts[j] is not { } forecast) continue;
+                s.Garch.Add(last);
+                // The naive model has the model's warm-up, so it forecasts at the same ticks.
+                if (i < s.Split || i + horizon >= s.Ticks.Count || forecasts[j] is not { } forecast || naiveForecasts[j] is not { } naive) continue;
                 var actual = s.Ticks[i + horizon];
                 int h = horizon - 1;
                 s.Result.Score.Add(last, forecast.Point[h], forecast.Lower[h], forecast.Upper[h], actual.Price);
-                s.Result.Points.Add(new ScoredPoint(actual.Timestamp, actual.Price, forecast.Point[h], forecast.Lower[h], forecast.Upper[h]));
+                result.Naive.Add(last, naive.Point[h], naive.Lower[h], naive.Upper[h], actual.Price);
+                result.Garch.Add(last, last, s.Garch.Lower, s.Garch.Upper, actual.Price);
                 var (lower, upper) = s.Band.Band(horizon);
                 result.Baseline.Add(last, last, lower, upper, actual.Price);
+                s.Result.Points.Add(new ScoredPoint(tick.Timestamp, actual.Timestamp, last, actual.Price, forecast.Point[h], forecast.Lower[h], forecast.Upper[h],
+                    forecast.Naive[h] ? ForecastTracker.NaiveTag : model.Id, naive.Lower[h], naive.Upper[h], s.Garch.Lower, s.Garch.Upper));
             }
             if ((i & 255) == 0) progress?.Report((double)i / rounds);
         }
@@ -85,12 +107,22 @@ public static class Backtester
         return result;
     }
 
-    private sealed class SymbolRun(string symbol, List<Tick> ticks, int split, SymbolState state)
+    /// <summary>The log returns of the first <paramref name="split"/> ticks (the training part).</summary>
+    private static double[] TrainingReturns(List<Tick> ticks, int split)
+    {
+        var returns = new double[Math.Max(0, split - 1)];
+        for (int i = 1; i < split; i++) returns[i - 1] = Math.Log(ticks[i].Price / ticks[i - 1].Price);
+        return returns;
+    }
+
+    private sealed class SymbolRun(string symbol, List<Tick> ticks, int split, SymbolState state, SymbolState naiveState, GarchBand garch, Garch11 fit)
     {
         public List<Tick> Ticks { get; } = ticks;
         public int Split { get; } = split;
         public SymbolState State { get; } = state;
+        public SymbolState NaiveState { get; } = naiveState;
         public RollingVolatilityBand Band { get; } = new();
-        public SymbolBacktest Result { get; } = new(symbol);
+        public GarchBand Garch { get; } = garch;
+        public SymbolBacktest Result { get; } = new(symbol, fit);
     }
 }

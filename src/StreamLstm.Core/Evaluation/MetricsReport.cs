@@ -3,7 +3,11 @@ using StreamLstm.Inference;
 
 namespace StreamLstm.Evaluation;
 
-/// <summary>Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in CONTRACT.md, plus <c>model</c> and <c>baseline_rolling_vol</c>).</summary>
+/// <summary>
+/// Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in CONTRACT.md, with <c>baselines</c> and the
+/// model's <c>interval_score_vs_naive</c> and <c>interval_score_vs_garch</c>, plus <c>model</c> and
+/// <c>baseline_rolling_vol</c>).
+/// </summary>
 public static class MetricsReport
 {
     public static void Write(BacktestResult result, string path)
@@ -14,13 +18,26 @@ public static class MetricsReport
         json.WriteNumber("horizon", result.Horizon);
         json.WriteString("model", result.Model);
         json.WritePropertyName("overall");
-        WriteScore(json, result.Overall, null);
+        json.WriteStartObject();
+        WriteFigures(json, result.Overall);
+        WriteNumber(json, "interval_score_vs_naive", result.IntervalScoreVsNaive);
+        WriteNumber(json, "interval_score_vs_garch", result.IntervalScoreVsGarch);
+        json.WriteEndObject();
         json.WriteStartArray("symbols");
         foreach (var s in result.Symbols) WriteScore(json, s.Score, s.Symbol);
         json.WriteEndArray();
         json.WriteStartArray("skipped");
         foreach (var s in result.Skipped) json.WriteStringValue(s);
         json.WriteEndArray();
+        json.WriteStartObject("baselines");
+        foreach (var (name, score) in new[] { ("naive", result.Naive), ("garch", result.Garch) })
+        {
+            json.WriteStartObject(name);
+            json.WritePropertyName("overall");
+            WriteScore(json, score, null);
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
         json.WritePropertyName("baseline_rolling_vol");
         json.WriteStartObject();
         WriteNumber(json, "coverage80", result.Baseline.Coverage80);
@@ -34,6 +51,12 @@ public static class MetricsReport
     {
         json.WriteStartObject();
         if (symbol is not null) json.WriteString("symbol", symbol);
+        WriteFigures(json, score);
+        json.WriteEndObject();
+    }
+
+    private static void WriteFigures(Utf8JsonWriter json, ForecastScore score)
+    {
         json.WriteNumber("n", score.N);
         WriteNumber(json, "mae", score.Mae);
         WriteNumber(json, "rmse", score.Rmse);
@@ -46,7 +69,6 @@ public static class MetricsReport
         WriteNumber(json, "pinball_10", score.Pinball10);
         WriteNumber(json, "pinball_50", score.Pinball50);
         WriteNumber(json, "pinball_90", score.Pinball90);
-        json.WriteEndObject();
     }
 
     private static void WriteNumber(Utf8JsonWriter json, string name, double? value)
