@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using StreamLstm.Evaluation;
+using StreamLstm.Inference;
 using StreamLstm.Model;
 using StreamLstm.Tests.Support;
 using StreamLstm.Ticks;
@@ -116,5 +118,40 @@ public class BacktesterTests(BacktesterTests.TrainedModel trained) : IClassFixtu
         Assert.NotEmpty(late);
         Assert.All(late, pair => Assert.True(pair.First.Point != pair.Second.Point && pair.First.Lower != pair.Second.Lower
             && pair.First.NaiveUpper != pair.Second.NaiveUpper && pair.First.GarchUpper != pair.Second.GarchUpper));
+    }
+
+    [Fact]
+    public void Forecasts_csv_gives_back_the_figures_of_metrics_json()
+    {
+        var result = Backtester.Run(SyntheticTicks.Generate(2, 300, seed: 27), trained.Model, horizon: 2, trainFraction: 0.7);
+        using var dir = new TempDirectory();
+        MetricsReport.Write(result, dir.File("metrics.json"));
+        ForecastsCsv.Write(result, dir.File("forecasts.csv"));
+
+        var lines = File.ReadAllLines(dir.File("forecasts.csv"));
+        Assert.Equal("symbol,ts,target_ts,horizon,last,forecast,lower,upper,actual,model,garch_lower,garch_upper", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        double Number(string[] row, int column) => double.Parse(row[column], NumberStyles.Float, CultureInfo.InvariantCulture);
+        var points = rows.Select(r => (Last: Number(r, 4), Point: Number(r, 5), Lower: Number(r, 6), Upper: Number(r, 7), Actual: Number(r, 8),
+            GarchLower: Number(r, 10), GarchUpper: Number(r, 11))).ToList();
+
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.File("metrics.json")));
+        var overall = json.RootElement.GetProperty("overall");
+        var garch = json.RootElement.GetProperty("baselines").GetProperty("garch").GetProperty("overall");
+        static void Close(double expected, JsonElement block, string key) => Assert.Equal(expected, block.GetProperty(key).GetDouble(), 1e-12 * Math.Abs(expected));
+        Assert.Equal(overall.GetProperty("n").GetInt32(), rows.Count);
+        Close(points.Average(p => Math.Abs(p.Point - p.Actual)), overall, "mae");
+        Close(points.Average(p => p.Actual >= p.Lower && p.Actual <= p.Upper ? 1.0 : 0.0), overall, "coverage80");
+        Close(points.Average(p => ForecastScore.IntervalScoreOf(p.Lower, p.Upper, p.Actual) / p.Last), overall, "interval_score");
+        Close(points.Average(p => ForecastScore.IntervalScoreOf(p.GarchLower, p.GarchUpper, p.Actual) / p.Last), garch, "interval_score");
+        Close(points.Average(p => p.Actual >= p.GarchLower && p.Actual <= p.GarchUpper ? 1.0 : 0.0), garch, "coverage80");
+
+        // ts is the tick the forecast was made at, target_ts the one two ticks (minutes) later; the model that served it.
+        Assert.All(rows, r => Assert.Equal(DateTime.Parse(r[1], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal).AddMinutes(2),
+            DateTime.Parse(r[2], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal)));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", rows[0][1]);
+        Assert.All(rows, r => Assert.Equal("2", r[3]));
+        Assert.All(rows, r => Assert.Contains(r[9], new[] { "v1", "naive" }));
+        Assert.Equal(result.Symbols.SelectMany(s => s.Points).Count(p => p.ServedBy == "naive"), rows.Count(r => r[9] == "naive"));
     }
 }
