@@ -3,7 +3,10 @@ using StreamLstm.Evaluation;
 
 namespace StreamLstm.Worker.Verbs;
 
-/// <summary>PNG charts of a backtest: per symbol, actual vs forecast with the 80% interval band (last points scored).</summary>
+/// <summary>
+/// PNG charts of a backtest: per symbol, actual vs forecast with the model's 80% interval band and, dashed, the GARCH(1,1)
+/// baseline's band (last points scored).
+/// </summary>
 public static class BacktestCharts
 {
     /// <summary>Most recent points per chart, so a long series stays readable.</summary>
@@ -23,7 +26,17 @@ public static class BacktestCharts
             var band = plot.Add.FillY(xs, points.Select(p => p.Lower).ToArray(), points.Select(p => p.Upper).ToArray());
             band.FillStyle.Color = Colors.SteelBlue.WithAlpha(0.25);
             band.LineStyle.Width = 0;
-            band.LegendText = "80% interval";
+            band.LegendText = "80% interval (model)";
+            var garch = symbol.Garch;
+            string garchText = garch.Fitted ? $"GARCH(1,1) 80% band (alpha {garch.Alpha:F3}, beta {garch.Beta:F3}), online calibration" : "constant-variance 80% band (no GARCH fit), online calibration";
+            foreach (var (ys, legend) in new[] { (points.Select(p => p.GarchLower).ToArray(), garchText), (points.Select(p => p.GarchUpper).ToArray(), "") })
+            {
+                var line = plot.Add.ScatterLine(xs, ys);
+                line.Color = Colors.SeaGreen.WithAlpha(0.8);
+                line.LinePattern = LinePattern.Dashed;
+                line.LineWidth = 1;
+                line.LegendText = legend;
+            }
             var actual = plot.Add.ScatterLine(xs, points.Select(p => p.Actual).ToArray());
             actual.Color = Colors.Black;
             actual.LegendText = "actual";

@@ -9,7 +9,8 @@ namespace StreamLstm.Worker.Verbs;
 
 /// <summary>
 /// <c>backtest --data CSV [--model STORE] --out DIR [--horizon H] [--train-fraction F]</c>: walk-forward evaluation on the
-/// worker's per-tick path; writes <c>DIR/metrics.json</c> and PNG charts in <c>DIR/charts</c>.
+/// worker's per-tick path, with the naive and GARCH(1,1) baselines on the same points; writes <c>DIR/metrics.json</c>,
+/// every scored forecast in <c>DIR/forecasts.csv</c> and PNG charts in <c>DIR/charts</c>.
 /// </summary>
 public static class BacktestVerb
 {
@@ -42,9 +43,11 @@ public static class BacktestVerb
             var result = Run(ticks, version, h, f, VerbConfiguration.Serving(configuration));
             var metrics = Path.Combine(outDir, "metrics.json");
             MetricsReport.Write(result, metrics);
+            var forecasts = Path.Combine(outDir, "forecasts.csv");
+            ForecastsCsv.Write(result, forecasts);
             var charts = BacktestCharts.Write(result, Path.Combine(outDir, "charts"));
             Console.WriteLine(Summary(result));
-            Console.WriteLine($"wrote {metrics} and {charts.Count} charts in {Path.Combine(outDir, "charts")}");
+            Console.WriteLine($"wrote {metrics}, {forecasts} and {charts.Count} charts in {Path.Combine(outDir, "charts")}");
             return 0;
         });
         return command;
@@ -54,7 +57,11 @@ public static class BacktestVerb
         $"{r.Model} h={r.Horizon}: n={r.Overall.N} rel_mae={r.Overall.RelMae:F4} mae={r.Overall.Mae:G5} " +
         $"directional={r.Overall.DirectionalAccuracy:F3} coverage80={r.Overall.Coverage80:F3} width={r.Overall.IntervalWidth:P3} " +
         $"(rolling-vol band: coverage80={r.Baseline.Coverage80:F3} width={r.Baseline.IntervalWidth:P3}); " +
+        $"interval_score={r.Overall.IntervalScore:G4} vs naive {r.Naive.IntervalScore:G4} (ratio {Ratio(r.IntervalScoreVsNaive)}) " +
+        $"and GARCH {r.Garch.IntervalScore:G4} (ratio {Ratio(r.IntervalScoreVsGarch)}); " +
         $"symbols scored {r.Symbols.Count}, skipped {r.Skipped.Count}";
+
+    private static string Ratio(double? value) => value is { } v ? v.ToString("F3") : "n/a";
 
     /// <summary>
     /// The store's current version, which serves with the shape it was trained with: each <c>Model:*</c> shape setting

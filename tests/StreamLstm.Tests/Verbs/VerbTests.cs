@@ -60,6 +60,11 @@ public class VerbTests
         Assert.Equal(2, metrics.RootElement.GetProperty("horizon").GetInt32());
         Assert.Equal(3, metrics.RootElement.GetProperty("symbols").GetArrayLength());
         Assert.Equal(3 * (500 - 350 - 2), metrics.RootElement.GetProperty("overall").GetProperty("n").GetInt32());
+        Assert.Contains(" vs naive ", backtest.Out);
+        Assert.Contains(" and GARCH ", backtest.Out);
+        var forecasts = File.ReadAllLines(dir.File("bt/forecasts.csv"));
+        Assert.Equal("symbol,ts,target_ts,horizon,last,forecast,lower,upper,actual,model,garch_lower,garch_upper", forecasts[0]);
+        Assert.Equal(3 * (500 - 350 - 2), forecasts.Length - 1);
         var charts = Directory.GetFiles(dir.File("bt/charts"), "*.png");
         Assert.Equal(3, charts.Length);
         Assert.All(charts, c => Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(c)[..4]));
