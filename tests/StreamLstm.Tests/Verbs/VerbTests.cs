@@ -316,15 +316,22 @@ public class VerbTests
         AssertOneLineError(Run("train", "--data", "x.csv", "--out", "store", "--kafka:producer:acks=all", "--model:hiddensize=0"), "Model:HiddenSize");
     }
 
+    /// <summary>A CSV of two synthetic symbols and a store holding one untrained version of the small model.</summary>
+    private static (string Csv, ModelStore Store) PricesAndStore(TempDirectory dir, int ticks, int seed)
+    {
+        var csv = dir.File("prices.csv");
+        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, ticks, seed));
+        var store = new ModelStore(dir.File("store"));
+        using (var network = new LstmForecaster(SmallModel.Settings))
+            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+        return (csv, store);
+    }
+
     [Fact]
     public void Backtest_of_a_stored_model_warns_about_a_given_shape_setting_the_model_has_baked_in()
     {
         using var dir = new TempDirectory();
-        var csv = dir.File("prices.csv");
-        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 200, seed: 38));
-        var store = new ModelStore(dir.File("store"));
-        using (var network = new LstmForecaster(SmallModel.Settings))
-            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+        var (csv, store) = PricesAndStore(dir, ticks: 200, seed: 38);
 
         var result = Run("backtest", "--data", csv, "--model", store.Directory, "--out", dir.File("bt"), "--Model:Horizons=5", "--Model:HiddenSize=16");
         Assert.True(result.Code == 0, result.Error);
@@ -338,11 +345,7 @@ public class VerbTests
     public void Backtest_of_a_store_whose_current_version_is_naive_scores_the_last_price()
     {
         using var dir = new TempDirectory();
-        var csv = dir.File("prices.csv");
-        SyntheticTicks.WriteCsv(csv, SyntheticTicks.Generate(2, 300, seed: 39));
-        var store = new ModelStore(dir.File("store"));
-        using (var network = new LstmForecaster(SmallModel.Settings))
-            store.Add(network, Calibration.Identity(SmallModel.Settings.Horizons), SmallModel.Metadata());
+        var (csv, store) = PricesAndStore(dir, ticks: 300, seed: 39);
         store.SetCurrent(NaiveModel.Id, "retired");
 
         var result = Run("backtest", "--data", csv, "--model", store.Directory, "--out", dir.File("bt"));
