@@ -68,6 +68,7 @@ public sealed partial class InfluxPointSink : IPointSink, IAsyncDisposable
             Timeout = options.Timeout,
             HttpClient = _http,
         });
+        if (options.Gzip) _client.EnableGzip();
         _write = _client.GetWriteApiAsync();
         _resilience = new ResiliencePipelineBuilder { TimeProvider = _time }
             .AddRetry(new RetryStrategyOptions
