@@ -24,6 +24,7 @@ public static class Suites
                 "pipeline" => PipelineSuite.Run(),
                 "restore" => PipelineSuite.RunRestore(),
                 "learning" => LearningSuite.Run(args),
+                "e2e" => E2eSuite.Run(args),
                 _ => null,
             };
         }
@@ -34,7 +35,7 @@ public static class Suites
         }
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, learning)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, learning, e2e)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));
