@@ -19,16 +19,18 @@ namespace StreamLstm.Bench;
 /// <summary>
 /// Suite <c>e2e</c>: ticks (default 200,000 of 1,000 symbols, the <c>pipeline</c> suite's generator and 2 x 64 model)
 /// published to the in-process Kafka cluster, then the whole worker path (<see cref="StreamingPipeline"/>, state
-/// checkpoints at the default interval, the real <see cref="InfluxPointSink"/>) into a real influxd 1.6.7 behind the
-/// integration tests' v2-write forwarder, until every tick's points are acknowledged.
+/// checkpoints at the default interval, the real <see cref="InfluxPointSink"/> with its defaults) into a real influxd
+/// 1.6.7 behind the integration tests' v2-write forwarder, until every tick's points are acknowledged.
 /// - <c>e2e_ticks_per_s</c>, <c>e2e_points_per_s</c>: ticks and points written over the wall time from the first tick
-///   consumed to the last acknowledgement.
+///   consumed to the last acknowledgement; <c>cpu_ms_per_mpoint</c>: this process's CPU time meanwhile (pipeline, sink
+///   and the forwarder, not influxd) per million points.
 /// - Baseline <c>raw_influx_points_per_s</c>: a bare writer (HttpClient, bodies encoded beforehand) posting the very
 ///   points the worker wrote, in the order it produced them (event time), in requests of <c>Influx:BatchPoints</c>
 ///   lines, 2 in flight, to the same forwarder; <c>raw_influx_points_per_s_by_series</c> the same points sorted by
-///   series key, then time (for context).
-/// - One more worker run with <c>Influx:Gzip</c>: <c>e2e_points_per_s_gzip</c>, the process's CPU time per million
-///   points with and without gzip, and the bytes on the wire compressed over uncompressed.
+///   series key, then time (for context). <c>e2e_vs_raw_influx_ratio</c>: the worker's over the bare writer's.
+/// - One more worker run with <c>Influx:Gzip</c>: <c>e2e_points_per_s_gzip</c>, <c>gzip_cpu_ms_per_mpoint</c> (next to
+///   <c>cpu_ms_per_mpoint</c>), <c>gzip_bytes_ratio</c> (bytes the forwarder received, compressed over uncompressed),
+///   and <c>gzip_compress_cpu_ms_per_mpoint</c>, compressing the bodies alone at the sink's level.
 /// Every run writes to a database of its own; worker and bare runs are interleaved and medians reported. Per output
 /// profile, keys of a profile other than the default carry its name as a suffix (<c>e2e_ticks_per_s_lean</c>).
 /// </summary>
@@ -106,12 +108,15 @@ public static class E2eSuite
         var work = Directory.CreateTempSubdirectory("streamlstm-bench-e2e-").FullName;
         try
         {
-            const string topic = "e2e-ticks";
+            const string topic = "e2e-ticks", warmTopic = "e2e-warm-up";
             var ticks = Measure.Ticks(symbols, tickCount / symbols, seed: 11);
             TickPublisher.Publish(ticks, cluster.BootstrapServers, topic, rate: null);
             EnsureAllReadable(cluster.BootstrapServers, topic, ticks.Count);
+            // Enough ticks past the model's warm-up for every kind of point, to warm influxd, the JIT and the HTTP path.
+            var warm = Measure.Ticks(symbols, model.Settings.Warmup + 10, seed: 12);
+            TickPublisher.Publish(warm, cluster.BootstrapServers, warmTopic, rate: null);
             Suites.Log($"e2e: {Suites.F(ticks.Count)} ticks of {Suites.F(symbols)} symbols on the in-process Kafka cluster; {influxd} behind the v2-write forwarder at {front.Url}");
-            var bench = new Bench(model, cluster.BootstrapServers, topic, ticks.Count, front, http, work);
+            var bench = new Bench(model, cluster.BootstrapServers, topic, ticks.Count, warmTopic, warm.Count, front, http, work);
             foreach (var profile in profiles) await ProfileAsync(bench, profile, figures);
         }
         finally
@@ -121,51 +126,62 @@ public static class E2eSuite
         return figures;
     }
 
-    private sealed record Bench(ModelVersion Model, string Bootstrap, string Topic, int Ticks, InfluxForwarder Front, HttpClient Http, string Work);
+    private sealed record Bench(ModelVersion Model, string Bootstrap, string Topic, int Ticks, string WarmTopic, int WarmTicks, InfluxForwarder Front, HttpClient Http, string Work)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        /// <summary>Seconds since the suite started, for the progress lines.</summary>
+        public string At => $"[{_clock.Elapsed.TotalSeconds,4:F0} s]";
+    }
 
     private static async Task ProfileAsync(Bench bench, string profile, Dictionary<string, double> figures)
     {
         int batchPoints = new InfluxOptions().BatchPoints;
-        // A first worker run warms influxd and the JIT and captures the lines the profile writes, for the bare writer.
-        var warm = await WorkerAsync(bench, profile, $"e2e_{profile}_warm", gzip: false, capture: true);
-        var lines = warm.Lines!;
+        var warm = await WorkerAsync(bench, profile, $"e2e_{profile}_warm", gzip: false, warmUp: true);
+        Suites.Log($"{bench.At} e2e [{profile}]: warm-up run {Suites.F(warm.PointsPerSecond)} points/s over {Suites.F(bench.WarmTicks)} other ticks");
+        // The first measured worker run keeps the batches it hands to its sink: their lines are what the bare writer posts.
+        var first = await WorkerAsync(bench, profile, $"e2e_{profile}_1_W", gzip: false, capture: true);
+        var lines = first.Lines!;
+        Check(first, lines.Count);
         var inOrder = Bodies(lines, batchPoints);
         var bySeries = Bodies(lines.Select((line, i) => (line, i)).OrderBy(x => x.line.AsSpan(0, LineProtocol.SeriesKeyLength(x.line)).ToString(), StringComparer.Ordinal)
             .ThenBy(x => LineProtocol.TryTimestamp(x.line, out var t) ? t : long.MinValue).ThenBy(x => x.i).Select(x => x.line).ToList(), batchPoints);
         long bytes = inOrder.Sum(b => (long)b.Length);
-        Suites.Log($"e2e [{profile}]: warm-up run {Suites.F(warm.PointsPerSecond)} points/s; {Suites.F(lines.Count)} points, {bytes / (double)lines.Count:F1} bytes each, " +
-            $"in {inOrder.Count} requests of up to {Suites.F(batchPoints)} for the bare writer");
+        Suites.Log($"{bench.At}   worker: {Suites.F(first.PointsPerSecond)} points/s, {Suites.F(first.TicksPerSecond)} ticks/s, {first.CpuMsPerMillionPoints:F0} ms CPU per million points; " +
+            $"{Suites.F(lines.Count)} points, {bytes / (double)lines.Count:F1} bytes each, in {inOrder.Count} requests of up to {Suites.F(batchPoints)} for the bare writer");
 
-        var worker = new List<WorkerRun>();
+        double compress = CompressCost(inOrder, lines.Count);
+        var worker = new List<WorkerRun> { first };
         var raw = new List<double>();
         var series = new List<double>();
         WorkerRun? gzip = null;
-        int run = 0;
-        // Interleaved so that a drift over the runs (influxd compacting earlier databases) weighs on each kind alike.
-        foreach (var kind in "WRSRWGRWS")
+        int run = 1;
+        // Interleaved so that a drift over the runs (influxd compacting earlier databases, the machine's other load)
+        // weighs on each kind alike: W R, R W, W R with the others between the pairs.
+        foreach (var kind in "RSRWGWRS")
         {
             var name = $"e2e_{profile}_{++run}_{kind}";
             switch (kind)
             {
                 case 'W':
-                    var w = await WorkerAsync(bench, profile, name, gzip: false, capture: false);
+                    var w = await WorkerAsync(bench, profile, name, gzip: false);
                     Check(w, lines.Count);
                     worker.Add(w);
-                    Suites.Log($"  worker: {Suites.F(w.PointsPerSecond)} points/s, {Suites.F(w.TicksPerSecond)} ticks/s, {w.CpuMsPerMillionPoints:F0} ms CPU per million points");
+                    Suites.Log($"{bench.At}   worker: {Suites.F(w.PointsPerSecond)} points/s, {Suites.F(w.TicksPerSecond)} ticks/s, {w.CpuMsPerMillionPoints:F0} ms CPU per million points");
                     break;
                 case 'G':
-                    gzip = await WorkerAsync(bench, profile, name, gzip: true, capture: false);
+                    gzip = await WorkerAsync(bench, profile, name, gzip: true);
                     Check(gzip, lines.Count);
-                    Suites.Log($"  worker, gzip: {Suites.F(gzip.PointsPerSecond)} points/s, {gzip.CpuMsPerMillionPoints:F0} ms CPU per million points, " +
+                    Suites.Log($"{bench.At}   worker, gzip: {Suites.F(gzip.PointsPerSecond)} points/s, {gzip.CpuMsPerMillionPoints:F0} ms CPU per million points, " +
                         $"{Suites.F(gzip.WireBytes)} bytes on the wire");
                     break;
                 case 'R':
                     raw.Add(await RawAsync(bench, inOrder, lines.Count, name));
-                    Suites.Log($"  bare writer, event-time order: {Suites.F(raw[^1])} points/s");
+                    Suites.Log($"{bench.At}   bare writer, event-time order: {Suites.F(raw[^1])} points/s");
                     break;
                 case 'S':
                     series.Add(await RawAsync(bench, bySeries, lines.Count, name));
-                    Suites.Log($"  bare writer, by series: {Suites.F(series[^1])} points/s");
+                    Suites.Log($"{bench.At}   bare writer, by series: {Suites.F(series[^1])} points/s");
                     break;
             }
         }
@@ -185,9 +201,29 @@ public static class E2eSuite
         figures[Key("gzip_cpu_ms_per_mpoint", profile)] = gzip.CpuMsPerMillionPoints;
         figures[Key("gzip_vs_off_cpu_ratio", profile)] = gzip.CpuMsPerMillionPoints / cpu;
         figures[Key("gzip_bytes_ratio", profile)] = gzip.WireBytes / wire;
+        figures[Key("gzip_compress_cpu_ms_per_mpoint", profile)] = compress;
+        figures[Key("e2e_gzip_vs_off_ratio", profile)] = gzip.PointsPerSecond / e2e;
         Suites.Log($"e2e [{profile}]: worker {Suites.F(e2e)} points/s ({string.Join(", ", worker.Select(w => Suites.F(w.PointsPerSecond)))}), " +
             $"bare writer {Suites.F(rawRate)} ({string.Join(", ", raw.Select(Suites.F))}; ratio {e2e / rawRate:F3}), by series {string.Join(", ", series.Select(Suites.F))}; " +
-            $"gzip {Suites.F(gzip.PointsPerSecond)} points/s, CPU {gzip.CpuMsPerMillionPoints:F0} vs {cpu:F0} ms per million points, bytes {gzip.WireBytes / wire:F3} of uncompressed");
+            $"gzip {Suites.F(gzip.PointsPerSecond)} points/s, CPU {gzip.CpuMsPerMillionPoints:F0} vs {cpu:F0} ms per million points (compressing alone {compress:F0}), bytes {gzip.WireBytes / wire:F3} of uncompressed");
+    }
+
+    /// <summary>Milliseconds of one thread's time per million points to gzip the bodies as the sink does (its level), alone.</summary>
+    private static double CompressCost(IReadOnlyList<byte[]> bodies, int points)
+    {
+        double Once()
+        {
+            var clock = Stopwatch.StartNew();
+            foreach (var body in bodies)
+            {
+                using var compressed = new MemoryStream(body.Length / 2);
+                using var gzip = new System.IO.Compression.GZipStream(compressed, InfluxPointSink.GzipLevel);
+                gzip.Write(body);
+            }
+            return clock.Elapsed.TotalMilliseconds / (points / 1e6);
+        }
+        Once();
+        return Measure.Median(Enumerable.Range(0, 3).Select(_ => Once()));
     }
 
     private static void Check(WorkerRun run, int points)
@@ -197,9 +233,13 @@ public static class E2eSuite
 
     private sealed record WorkerRun(double TicksPerSecond, double PointsPerSecond, long Points, double CpuMsPerMillionPoints, long WireBytes, List<string>? Lines);
 
-    /// <summary>One run of the worker's pipeline over the whole topic into database <paramref name="database"/>.</summary>
-    private static async Task<WorkerRun> WorkerAsync(Bench bench, string profile, string database, bool gzip, bool capture)
+    /// <summary>
+    /// One run of the worker's pipeline over the whole topic (<paramref name="warmUp"/>: the warm-up topic) into database
+    /// <paramref name="database"/>; <paramref name="capture"/>: with the lines it wrote.
+    /// </summary>
+    private static async Task<WorkerRun> WorkerAsync(Bench bench, string profile, string database, bool gzip, bool capture = false, bool warmUp = false)
     {
+        var (topic, ticks) = warmUp ? (bench.WarmTopic, bench.WarmTicks) : (bench.Topic, bench.Ticks);
         await bench.Front.EnsureDatabaseAsync(database);
         var counters = new PipelineCounters();
         var influx = new InfluxOptions
@@ -208,19 +248,19 @@ public static class E2eSuite
             RejectedPointsFile = Path.Combine(bench.Work, database + ".rejected.lp"),
         };
         // A group and a changelog of the run's own: another run's states would be restored and its ticks skipped.
-        var kafka = new KafkaOptions { BootstrapServers = bench.Bootstrap, Topic = bench.Topic, GroupId = database, StateTopic = $"{database}.state" };
+        var kafka = new KafkaOptions { BootstrapServers = bench.Bootstrap, Topic = topic, GroupId = database, StateTopic = $"{database}.state" };
         long acknowledged = 0, lastAck = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var lines = capture ? new List<string>() : null;
+        var batches = capture ? new List<PointBatch>() : null;
         var pipeline = new StreamingPipeline(kafka, bench.Model, new ServingSettings(), ack =>
         {
             IPointSink sink = new InfluxPointSink(influx, positions =>
             {
                 ack(positions);
                 Volatile.Write(ref lastAck, Stopwatch.GetTimestamp());
-                if (Interlocked.Add(ref acknowledged, positions.Count) >= bench.Ticks) done.TrySetResult();
+                if (Interlocked.Add(ref acknowledged, positions.Count) >= ticks) done.TrySetResult();
             }, counters, NullLogger.Instance);
-            return lines is null ? sink : new CapturingSink(sink, lines);
+            return batches is null ? sink : new CapturingSink(sink, batches);
         }, NullLogger.Instance, counters)
         {
             State = new StateSettings(),
@@ -242,7 +282,7 @@ public static class E2eSuite
         }
         catch (TimeoutException)
         {
-            throw new InvalidOperationException($"the worker run into {database} did not finish within {RunTimeout}: {Interlocked.Read(ref acknowledged)} of {bench.Ticks} ticks acknowledged, " +
+            throw new InvalidOperationException($"the worker run into {database} did not finish within {RunTimeout}: {Interlocked.Read(ref acknowledged)} of {ticks} ticks acknowledged, " +
                 $"{counters.PointsWritten} points written, {counters.WriteFailures} failed writes");
         }
         var cpu = CpuTime() - cpuFirst;
@@ -252,7 +292,8 @@ public static class E2eSuite
         await stop.CancelAsync();
         await running;
         if (counters.PointsRejected > 0) throw new InvalidOperationException($"influxd rejected {counters.PointsRejected} points of the run into {database}");
-        return new WorkerRun(bench.Ticks / seconds, points / seconds, points, cpu.TotalMilliseconds / (points / 1e6), wire, lines);
+        var lines = batches?.SelectMany(b => b.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        return new WorkerRun(ticks / seconds, points / seconds, points, cpu.TotalMilliseconds / (points / 1e6), wire, lines);
     }
 
     private static TimeSpan CpuTime()
@@ -315,12 +356,15 @@ public static class E2eSuite
         if (readable != count) throw new InvalidOperationException($"{readable} of {count} ticks are readable on {topic}");
     }
 
-    /// <summary>Keeps the line text of every batch, in the order the pipeline hands them over, and passes the batch on.</summary>
-    private sealed class CapturingSink(IPointSink inner, List<string> lines) : IPointSink
+    /// <summary>
+    /// Keeps every batch with points, in the order the pipeline hands them over (nothing changes a batch once handed
+    /// over; their text is read after the run), and passes it on.
+    /// </summary>
+    private sealed class CapturingSink(IPointSink inner, List<PointBatch> batches) : IPointSink
     {
         public ValueTask WriteAsync(PointBatch batch, CancellationToken cancellationToken)
         {
-            if (batch.Points > 0) lines.AddRange(batch.Lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            if (batch.Points > 0) batches.Add(batch);
             return inner.WriteAsync(batch, cancellationToken);
         }
 
