@@ -67,7 +67,7 @@ public static class PipelineSuite
         return figures;
     }
 
-    private static ModelVersion BenchModel()
+    internal static ModelVersion BenchModel()
     {
         var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
         torch.manual_seed(1);

@@ -25,6 +25,7 @@ public static class Suites
                 "restore" => PipelineSuite.RunRestore(),
                 "profiles" => PipelineSuite.RunProfiles(),
                 "learning" => LearningSuite.Run(args),
+                "e2e" => E2eSuite.Run(args),
                 _ => null,
             };
         }
@@ -35,7 +36,7 @@ public static class Suites
         }
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, profiles, learning)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, profiles, learning, e2e)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));

@@ -142,6 +142,29 @@ public sealed class InfluxFixtureTests(InfluxFixture influx, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_gzip_compressed_write_passes_the_front_as_sent_and_lands()
+    {
+        var bucket = await influx.NewBucketAsync();
+        using var client = influx.CreateClient();
+        client.EnableGzip();
+        var writes = client.GetWriteApiAsync();
+        var body = string.Join('\n', Enumerable.Range(0, 500).Select(i => $"price,symbol=GZ value={i} {BaseTime + i}"));
+
+        // A failure for large writes counts the lines of a compressed body too.
+        using (influx.FailWrites(HttpStatusCode.RequestEntityTooLarge, "request too large", abovePoints: 499))
+        {
+            await Assert.ThrowsAsync<RequestEntityTooLargeException>(() => writes.WriteRecordAsync(body, WritePrecision.Ns, bucket, influx.Org));
+        }
+
+        var bytesBefore = influx.WriteBytes;
+        await writes.WriteRecordAsync(body, WritePrecision.Ns, bucket, influx.Org);
+        var sent = influx.WriteBytes - bytesBefore;
+        output.WriteLine($"{System.Text.Encoding.UTF8.GetByteCount(body)} bytes of line protocol, {sent} on the wire");
+        Assert.InRange(sent, 1, System.Text.Encoding.UTF8.GetByteCount(body) / 4);
+        Assert.Equal(500, await influx.CountAsync(bucket, "price"));
+    }
+
+    [Fact]
     public async Task A_stopped_front_refuses_connections_and_after_a_restart_on_the_same_url_writes_land()
     {
         var bucket = await influx.NewBucketAsync();

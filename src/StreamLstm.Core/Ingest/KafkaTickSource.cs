@@ -27,6 +27,7 @@ public sealed partial class KafkaTickSource : IDisposable
     private readonly KafkaLog _kafkaLog;
     // One warning per dead letter would drown the log when a producer sends garbage: at most one per interval, with the count.
     private readonly LogRateLimit _deadLetterLog = new(TimeSpan.FromSeconds(10));
+    private readonly Lock _storing = new();
     // Partitions assigned now, kept by the rebalance handlers (which run on the consume thread).
     private readonly HashSet<int> _assigned = [];
     // Per partition, how many times it was revoked or lost: the epoch of the positions consumed now (written by the
@@ -181,7 +182,12 @@ public sealed partial class KafkaTickSource : IDisposable
     /// <summary>Marks positions done (their points were accepted) and, unless checkpoints decide, stores the offsets that advanced.</summary>
     public void Acknowledge(IReadOnlyList<SourcePosition> positions)
     {
-        foreach (var next in _tracker.Complete(positions)) Store(next.Partition, next.Offset);
+        // Sinks, dead letters and checkpoints acknowledge from several threads: what the tracker reports is stored in
+        // the order it was reported, or a smaller offset could be stored after a larger one.
+        lock (_storing)
+        {
+            foreach (var next in _tracker.Complete(positions)) Store(next.Partition, next.Offset);
+        }
     }
 
     /// <summary>One past the longest done prefix of <paramref name="partition"/> consumed in ownership <paramref name="epoch"/> (-1: none).</summary>
@@ -194,7 +200,10 @@ public sealed partial class KafkaTickSource : IDisposable
     /// </summary>
     public void Checkpointed(int partition, int epoch, long through)
     {
-        if (Epoch(partition) == epoch && _tracker.Checkpointed(partition, epoch, through) is { } next) Store(partition, next.Offset);
+        lock (_storing)
+        {
+            if (Epoch(partition) == epoch && _tracker.Checkpointed(partition, epoch, through) is { } next) Store(partition, next.Offset);
+        }
     }
 
     private void Store(int partition, long next)

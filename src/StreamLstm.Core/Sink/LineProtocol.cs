@@ -109,6 +109,27 @@ public static class LineProtocol
     private static double VersionNumber(string model) =>
         model.Length > 1 && model[0] == 'v' && long.TryParse(model.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
+    /// <summary>
+    /// Length of the series key (measurement and tag set) at the start of <paramref name="line"/>: up to its first
+    /// unescaped space.
+    /// </summary>
+    public static int SeriesKeyLength(ReadOnlySpan<char> line)
+    {
+        for (int i = 0; i < line.Length; i++)
+        {
+            if (line[i] == '\\') i++;
+            else if (line[i] == ' ') return i;
+        }
+        return line.Length;
+    }
+
+    /// <summary>
+    /// The timestamp that ends <paramref name="line"/> (no newline), as this class writes it: fields are numbers, so the
+    /// last space comes right before it. False when the line does not end that way.
+    /// </summary>
+    public static bool TryTimestamp(ReadOnlySpan<char> line, out long timeNs) =>
+        long.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out timeNs);
+
     /// <summary>Escapes a tag key or value: comma, equals sign and space get a backslash.</summary>
     public static void AppendTag(StringBuilder line, string value)
     {

@@ -68,6 +68,9 @@ public sealed class InfluxFixture : IAsyncLifetime
     /// <summary>Writes the front answered with an injected failure.</summary>
     public long WritesFailed => Front.WritesFailed;
 
+    /// <summary>Bytes of write bodies the front received, as sent (gzip-compressed ones compressed).</summary>
+    public long WriteBytes => Front.WriteBytes;
+
     private InfluxForwarder Front => _front ?? throw new InvalidOperationException("The InfluxDB fixture is not started.");
 
     private HttpClient Http => _http ?? throw new InvalidOperationException("The InfluxDB fixture is not started.");

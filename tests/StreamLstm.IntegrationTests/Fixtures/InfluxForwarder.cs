@@ -34,6 +34,7 @@ internal sealed class InfluxForwarder : IAsyncDisposable
     private InjectedFailure? _failure;
     private long _writesForwarded;
     private long _writesFailed;
+    private long _writeBytes;
 
     public InfluxForwarder(Uri upstream, bool translateV2Writes)
     {
@@ -60,6 +61,9 @@ internal sealed class InfluxForwarder : IAsyncDisposable
     public long WritesForwarded => Interlocked.Read(ref _writesForwarded);
 
     public long WritesFailed => Interlocked.Read(ref _writesFailed);
+
+    /// <summary>Bytes of write request bodies received, as sent (gzip-compressed ones compressed); a gzip body is passed on as it is.</summary>
+    public long WriteBytes => Interlocked.Read(ref _writeBytes);
 
     public async Task StartAsync()
     {
@@ -173,15 +177,17 @@ internal sealed class InfluxForwarder : IAsyncDisposable
             var path = request.Url!.AbsolutePath;
             var isWrite = request.HttpMethod == "POST" && path is "/api/v2/write" or "/write";
             byte[]? body = null;
+            if (isWrite)
+            {
+                // Read whole (the upstream request needs it anyway): its size is counted as it came, compressed or not.
+                body = await ReadBodyAsync(request).ConfigureAwait(false);
+                Interlocked.Add(ref _writeBytes, body.Length);
+            }
+
             if (isWrite && Volatile.Read(ref _failure) is { } failure)
             {
-                // A failure for large writes only has to read the body to count its lines; it is forwarded from that copy.
-                if (failure.AbovePoints is not null)
-                {
-                    body = await ReadBodyAsync(request).ConfigureAwait(false);
-                }
-
-                if (failure.AppliesTo(body) && failure.TryTake())
+                var gzip = string.Equals(request.Headers["Content-Encoding"], "gzip", StringComparison.OrdinalIgnoreCase);
+                if (failure.AppliesTo(body, gzip) && failure.TryTake())
                 {
                     Interlocked.Increment(ref _writesFailed);
                     await DrainAsync(request).ConfigureAwait(false);

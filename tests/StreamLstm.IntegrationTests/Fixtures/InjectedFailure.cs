@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Text;
 
@@ -18,10 +19,21 @@ internal sealed class InjectedFailure(HttpStatusCode status, string message, int
     /// <summary>Only writes of more lines than this fail; null: every write.</summary>
     public int? AbovePoints { get; } = abovePoints;
 
-    /// <summary>Whether a write with <paramref name="body"/> (read only when <see cref="AbovePoints"/> is set) is one to fail.</summary>
-    public bool AppliesTo(byte[]? body) =>
+    /// <summary>Whether a write with <paramref name="body"/> (<paramref name="gzip"/>: compressed) is one to fail.</summary>
+    public bool AppliesTo(byte[]? body, bool gzip = false) =>
         AbovePoints is not { } limit
-        || (body is not null && Encoding.UTF8.GetString(body).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > limit);
+        || (body is not null && Encoding.UTF8.GetString(gzip ? Decompress(body) : body).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > limit);
+
+    private static byte[] Decompress(byte[] body)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(new MemoryStream(body), CompressionMode.Decompress))
+        {
+            gzip.CopyTo(output);
+        }
+
+        return output.ToArray();
+    }
 
     /// <summary>Uses up one write; false once a counted failure has answered all of its writes.</summary>
     public bool TryTake()

@@ -28,8 +28,10 @@ public sealed class InfluxPointSinkTests : IDisposable
         }
     }
 
-    private InfluxPointSink NewSink(ScriptedInfluxHandler influx, TimeProvider? time = null) =>
-        new(new InfluxOptions
+    private InfluxPointSink NewSink(ScriptedInfluxHandler influx, TimeProvider? time = null, Action<InfluxOptions>? configure = null,
+        Action<IReadOnlyList<SourcePosition>>? acknowledge = null)
+    {
+        var options = new InfluxOptions
         {
             Url = "http://influx.test:8086",
             Token = Token,
@@ -39,18 +41,28 @@ public sealed class InfluxPointSinkTests : IDisposable
             MaxRetryDelay = TimeSpan.FromMilliseconds(1),
             BreakDuration = TimeSpan.FromMilliseconds(500),
             RejectedPointsFile = RejectedFile,
-        }, positions => { lock (_acknowledged) _acknowledged.AddRange(positions); }, _counters, _logs, time, influx);
+        };
+        configure?.Invoke(options);
+        return new(options, positions =>
+        {
+            lock (_acknowledged) _acknowledged.AddRange(positions);
+            acknowledge?.Invoke(positions);
+        }, _counters, _logs, time, influx);
+    }
 
     /// <summary><paramref name="count"/> price points, one per offset of partition 0; those at the indices in <paramref name="bad"/> have a BAD symbol for a handler to refuse.</summary>
-    private static (PointBatch Batch, string[] Lines) Prices(int count, params int[] bad)
+    private static (PointBatch Batch, string[] Lines) Prices(int count, params int[] bad) => Prices("OK", 0, count, bad);
+
+    /// <summary>Price points of symbols <paramref name="prefix"/>0, 1, ..., one per offset from <paramref name="firstOffset"/>.</summary>
+    private static (PointBatch Batch, string[] Lines) Prices(string prefix, int firstOffset, int count, params int[] bad)
     {
         var batch = new PointBatch();
         var lines = new string[count];
         for (int i = 0; i < count; i++)
         {
-            lines[i] = $"price,symbol={(bad.Contains(i) ? "BAD" : "OK")}{i} value={100 + i} {1_700_000_000_000_000_000L + i}";
+            lines[i] = $"price,symbol={(bad.Contains(i) ? "BAD" : prefix)}{i} value={100 + i} {1_700_000_000_000_000_000L + i}";
             batch.Lines.Append(lines[i]).Append('\n');
-            batch.Positions.Add(new SourcePosition(0, i));
+            batch.Positions.Add(new SourcePosition(0, firstOffset + i));
         }
         batch.Points = count;
         return (batch, lines);
@@ -247,6 +259,130 @@ public sealed class InfluxPointSinkTests : IDisposable
         Assert.Empty(influx.Written);
         Assert.Equal(0, _counters.PointsRejected);
         Assert.False(File.Exists(RejectedFile));
+    }
+
+    [Fact]
+    public void Defaults_are_two_requests_in_flight_a_sort_window_of_100000_points_and_no_gzip()
+    {
+        var options = new InfluxOptions();
+        Assert.Equal(2, options.MaxInFlight);
+        Assert.Equal(100_000, options.SortWindowPoints);
+        Assert.False(options.Gzip);
+    }
+
+    [Fact]
+    public async Task A_window_is_sorted_by_series_and_cut_into_requests_of_at_most_BatchPoints()
+    {
+        var requests = new List<string[]>();
+        var influx = new ScriptedInfluxHandler(request =>
+        {
+            lock (requests) requests.Add(request.Lines);
+            return HttpStatusCode.NoContent;
+        });
+        await using var sink = NewSink(influx, configure: o => o.SortWindowPoints = 1000);
+        var batch = new PointBatch();
+        var lines = new List<string>();
+        for (int t = 0; t < 50; t++)
+            foreach (var symbol in new[] { "Z", "M", "A" })
+            {
+                lines.Add($"price,symbol={symbol} value={t} {1_000 + t}");
+                batch.Lines.Append(lines[^1]).Append('\n');
+            }
+        batch.Points = lines.Count;
+        batch.Positions.Add(new SourcePosition(0, 0));
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        // 150 points: two requests of 75 (under way together, so either may be accepted first), A's 50 points first in
+        // time order, then M's, then Z's.
+        Assert.Equal([75, 75], requests.Select(r => r.Length));
+        Assert.Equal(lines.OrderBy(l => l[..l.IndexOf(' ')], StringComparer.Ordinal).ThenBy(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..])),
+            requests.OrderBy(r => r[0], StringComparer.Ordinal).SelectMany(r => r));
+        Assert.Equal([new SourcePosition(0, 0)], Acknowledged);
+        Assert.Equal(150, _counters.PointsWritten);
+    }
+
+    [Fact]
+    public async Task At_most_MaxInFlight_requests_are_under_way_at_once()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int underWay = 0, most = 0;
+        var influx = new ScriptedInfluxHandler(async _ =>
+        {
+            int now = Interlocked.Increment(ref underWay);
+            lock (gate) most = Math.Max(most, now);
+            // The first two wait for each other: with one request at a time this never opens.
+            if (now == 2) gate.TrySetResult();
+            await gate.Task;
+            Interlocked.Decrement(ref underWay);
+            return HttpStatusCode.NoContent;
+        });
+        await using var sink = NewSink(influx, configure: o => o.SortWindowPoints = 100);
+        for (int b = 0; b < 6; b++) await sink.WriteAsync(Prices($"B{b}-", b * 100, 100).Batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(2, most);
+        Assert.Equal(6, influx.Requests);
+        Assert.Equal(Offsets(600), Acknowledged.OrderBy(p => p.Offset));
+    }
+
+    [Fact]
+    public async Task A_later_request_written_first_is_acknowledged_alone_and_the_offset_stored_waits_for_the_earlier_one()
+    {
+        var earlierStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var earlierAnswer = new TaskCompletionSource<HttpStatusCode>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int earlierAttempts = 0;
+        var influx = new ScriptedInfluxHandler(request =>
+        {
+            if (!request.Lines[0].Contains("symbol=EARLY")) return Task.FromResult(HttpStatusCode.NoContent);
+            // The earlier request fails once, then hangs until the test lets it through.
+            if (Interlocked.Increment(ref earlierAttempts) == 1) return Task.FromResult(HttpStatusCode.ServiceUnavailable);
+            earlierStarted.TrySetResult();
+            return earlierAnswer.Task;
+        });
+        var tracker = new OffsetTracker();
+        for (long offset = 0; offset < 200; offset++) tracker.Track(new SourcePosition(0, offset));
+        var stored = new List<SourcePosition>();
+        var laterAcknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var sink = NewSink(influx, configure: o => o.SortWindowPoints = 100, acknowledge: positions =>
+        {
+            lock (stored) stored.AddRange(tracker.Complete(positions));
+            if (positions.Any(p => p.Offset >= 100)) laterAcknowledged.TrySetResult();
+        });
+        await sink.WriteAsync(Prices("EARLY", 0, 100).Batch, CancellationToken.None);
+        await sink.WriteAsync(Prices("LATE", 100, 100).Batch, CancellationToken.None);
+
+        await laterAcknowledged.Task.WaitAsync(Patience);
+        await earlierStarted.Task.WaitAsync(Patience);
+        // The later request's ticks are done, the earlier one's not: nothing may be stored past offset 0.
+        Assert.Equal(Enumerable.Range(100, 100).Select(i => new SourcePosition(0, i)), Acknowledged);
+        lock (stored) Assert.Empty(stored);
+        Assert.Equal(-1, tracker.DoneBefore(0, 0));
+
+        earlierAnswer.SetResult(HttpStatusCode.NoContent);
+        await sink.CompleteAsync(CancellationToken.None);
+        Assert.Equal(Offsets(200), Acknowledged.OrderBy(p => p.Offset));
+        Assert.Equal([new SourcePosition(0, 200)], stored);
+        Assert.Equal(200, _counters.PointsWritten);
+    }
+
+    [Fact]
+    public async Task With_gzip_the_body_is_sent_compressed_and_the_same_lines_arrive()
+    {
+        var compressed = new List<bool>();
+        var influx = new ScriptedInfluxHandler(request =>
+        {
+            lock (compressed) compressed.Add(request.Gzip);
+            return HttpStatusCode.NoContent;
+        });
+        await using var sink = NewSink(influx, configure: o => o.Gzip = true);
+        var (batch, lines) = Prices(50);
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(lines.Order(StringComparer.Ordinal), influx.Written);
+        Assert.Equal([true], compressed);
+        Assert.Equal(Offsets(50), Acknowledged);
     }
 
     public void Dispose() => _temp.Dispose();

@@ -22,6 +22,18 @@ public class LineProtocolTests
     }
 
     [Fact]
+    public void The_series_key_ends_at_the_first_unescaped_space_and_the_timestamp_ends_the_line()
+    {
+        var line = new StringBuilder();
+        LineProtocol.Price(line, "A B,c=d", 1.5, -42);
+        var text = line.ToString().TrimEnd('\n');
+        Assert.Equal("price,symbol=A\\ B\\,c\\=d", text[..LineProtocol.SeriesKeyLength(text)]);
+        Assert.True(LineProtocol.TryTimestamp(text, out var time));
+        Assert.Equal(-42, time);
+        Assert.False(LineProtocol.TryTimestamp("price,symbol=X value=1", out _));
+    }
+
+    [Fact]
     public void Event_times_are_nanoseconds_and_repeats_add_one_each()
     {
         var t = new DateTime(2024, 5, 1, 12, 0, 0, 123, DateTimeKind.Utc);

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -14,8 +15,8 @@ internal sealed class ScriptedInfluxHandler(Func<ScriptedInfluxHandler.Request, 
     private readonly List<string> _written = [];
     private int _requests;
 
-    /// <summary>One write request: its number (from 1), its lines and its Authorization header.</summary>
-    public sealed record Request(int Number, string[] Lines, string? Authorization);
+    /// <summary>One write request: its number (from 1), its lines, its Authorization header and whether its body came gzip-compressed.</summary>
+    public sealed record Request(int Number, string[] Lines, string? Authorization, bool Gzip = false);
 
     public ScriptedInfluxHandler(Func<Request, HttpStatusCode> answer)
         : this(request => Task.FromResult(answer(request)))
@@ -47,10 +48,11 @@ internal sealed class ScriptedInfluxHandler(Func<ScriptedInfluxHandler.Request, 
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+        var gzip = request.Content?.Headers.ContentEncoding.Contains("gzip") == true;
+        var body = request.Content is null ? "" : gzip ? await GunzipAsync(request.Content, cancellationToken) : await request.Content.ReadAsStringAsync(cancellationToken);
         var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var number = Interlocked.Increment(ref _requests);
-        var status = await answer(new Request(number, lines, request.Headers.Authorization?.ToString())).WaitAsync(cancellationToken);
+        var status = await answer(new Request(number, lines, request.Headers.Authorization?.ToString(), gzip)).WaitAsync(cancellationToken);
         if ((int)status is >= 200 and < 300)
         {
             lock (_gate) _written.AddRange(lines);
@@ -58,5 +60,12 @@ internal sealed class ScriptedInfluxHandler(Func<ScriptedInfluxHandler.Request, 
         }
         var error = JsonSerializer.Serialize(new { code = "injected", message = MessageFor(status) });
         return new HttpResponseMessage(status) { Content = new StringContent(error, Encoding.UTF8, "application/json") };
+    }
+
+    private static async Task<string> GunzipAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var gzip = new GZipStream(await content.ReadAsStreamAsync(cancellationToken), CompressionMode.Decompress);
+        using var text = new StreamReader(gzip, Encoding.UTF8);
+        return await text.ReadToEndAsync(cancellationToken);
     }
 }

@@ -224,6 +224,8 @@ public class VerbTests
         // The options classes' own attributes are checked too, naming the key.
         AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Influx:Url=http://localhost:8086", "--Influx:BatchPoints=2000000"),
             "Influx:BatchPoints: The field BatchPoints must be between 1 and 1000000.");
+        AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Influx:Url=http://localhost:8086", "--Influx:MaxInFlight=17"),
+            "Influx:MaxInFlight: The field MaxInFlight must be between 1 and 16.");
         AssertOneLineError(Run("run", "--Kafka:BootstrapServers=127.0.0.1:1", "--Http:Url=localhost:9464"), "Http:Url 'localhost:9464' is not an http or https URL");
     }
 
