@@ -9,7 +9,7 @@ namespace StreamLstm.Ingest;
 /// <summary>
 /// Parses a tick message value: UTF-8 JSON <c>{"symbol":"EURUSD","ts":"2024-05-01T12:00:00.123Z","price":1.0712,"volume":1000}</c>.
 /// <c>ts</c> is ISO-8601 (no offset means UTC) or whole Unix epoch milliseconds as a JSON number; <c>volume</c> is
-/// optional; unknown fields are ignored. Anything unusable is refused with the reason, for the dead-letter topic; so
+/// optional, and so are <c>bid</c> and <c>ask</c>, together (see <see cref="Tick.QuoteProblem"/>); unknown fields are ignored. Anything unusable is refused with the reason, for the dead-letter topic; so
 /// is a field the tick is made of given twice (JSON leaves it open which one counts, and producers disagree).
 /// </summary>
 public static class TickParser
@@ -33,8 +33,8 @@ public static class TickParser
         }
         string? symbol = null;
         DateTime? ts = null;
-        double? price = null, volume = null;
-        bool volumeSeen = false;
+        double? price = null, volume = null, bid = null, ask = null;
+        bool volumeSeen = false, bidSeen = false, askSeen = false;
         try
         {
             var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = 16 });
@@ -69,12 +69,15 @@ public static class TickParser
                 }
                 else if (reader.ValueTextEquals("volume"u8))
                 {
-                    if (volumeSeen) { error = Duplicate("volume"); return false; }
-                    volumeSeen = true;
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Null) continue;
-                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var v)) { error = $"'volume' is {Describe(reader.TokenType)}, not a number"; return false; }
-                    volume = v;
+                    if (!TryReadOptional(ref reader, "volume", ref volumeSeen, out volume, out error)) return false;
+                }
+                else if (reader.ValueTextEquals("bid"u8))
+                {
+                    if (!TryReadOptional(ref reader, "bid", ref bidSeen, out bid, out error)) return false;
+                }
+                else if (reader.ValueTextEquals("ask"u8))
+                {
+                    if (!TryReadOptional(ref reader, "ask", ref askSeen, out ask, out error)) return false;
                 }
                 else
                 {
@@ -104,8 +107,23 @@ public static class TickParser
         if (price is null) { error = "'price' is missing"; return false; }
         if (!double.IsFinite(price.Value) || price.Value <= 0) { error = $"'price' {price.Value.ToString(CultureInfo.InvariantCulture)} is not a positive finite number"; return false; }
         if (volume is { } vol && (!double.IsFinite(vol) || vol < 0)) { error = $"'volume' {vol.ToString(CultureInfo.InvariantCulture)} is not a non-negative number"; return false; }
-        tick = new Tick(symbol, ts.Value, price.Value, volume);
+        if (Tick.QuoteProblem(bid, ask) is { } quoteError) { error = quoteError; return false; }
+        tick = new Tick(symbol, ts.Value, price.Value, volume, bid, ask);
         error = null;
+        return true;
+    }
+
+    /// <summary>An optional number field (null or absent: none), refused when given twice or not a number.</summary>
+    private static bool TryReadOptional(ref Utf8JsonReader reader, string field, ref bool seen, out double? value, out string? error)
+    {
+        value = null;
+        error = null;
+        if (seen) { error = Duplicate(field); return false; }
+        seen = true;
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return true;
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var v)) { error = $"'{field}' is {Describe(reader.TokenType)}, not a number"; return false; }
+        value = v;
         return true;
     }
 

@@ -9,7 +9,7 @@ namespace StreamLstm.Ingest;
 /// <summary>Publishes ticks as tick messages keyed by symbol (what <c>replay</c>, <c>demo</c> and the benchmarks send).</summary>
 public static class TickPublisher
 {
-    /// <summary>The message value for a tick (CONTRACT: symbol, ts ISO-8601 UTC, price, volume when known).</summary>
+    /// <summary>The message value for a tick (CONTRACT: symbol, ts ISO-8601 UTC, price, volume, bid and ask when known).</summary>
     public static byte[] Serialize(Tick tick)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
@@ -20,6 +20,8 @@ public static class TickPublisher
             json.WriteString("ts", tick.Timestamp.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture));
             json.WriteNumber("price", tick.Price);
             if (tick.Volume is { } volume) json.WriteNumber("volume", volume);
+            if (tick.Bid is { } bid) json.WriteNumber("bid", bid);
+            if (tick.Ask is { } ask) json.WriteNumber("ask", ask);
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

@@ -4,8 +4,8 @@ using System.Text;
 namespace StreamLstm.Ticks;
 
 /// <summary>
-/// Reads a CSV of prices: a header with at least <c>timestamp,symbol,price</c> (and optionally <c>volume</c>); other
-/// columns are ignored. Rows may interleave symbols; each symbol's rows should be in time order: a row earlier than
+/// Reads a CSV of prices: a header with at least <c>timestamp,symbol,price</c> (and optionally <c>volume</c>, and
+/// <c>bid</c> and <c>ask</c> together for quotes); other columns are ignored. Rows may interleave symbols; each symbol's rows should be in time order: a row earlier than
 /// its symbol's previous row is late, and is skipped and counted, as the worker does with late ticks. A row further
 /// ahead of the wall clock than <see cref="TickSettings.MaxClockSkew"/> is an error naming the line, as such a tick is
 /// a dead letter for the worker.
@@ -24,6 +24,18 @@ public static class PriceCsvReader
         return Read(reader, path, rules, now);
     }
 
+    /// <summary>
+    /// The number in column <paramref name="column"/>, <paramref name="header"/> (null when the file has no such column
+    /// or the field is empty); a field that is not a number is an error naming the line.
+    /// </summary>
+    private static double? Optional(List<string> fields, int column, string header, string name, int lineNo)
+    {
+        if (column < 0 || column >= fields.Count || fields[column].Length == 0) return null;
+        return double.TryParse(fields[column], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidDataException($"{name}: line {lineNo}: {header} '{fields[column]}' is not a number");
+    }
+
     /// <summary>Reads every row from <paramref name="reader"/>; <paramref name="name"/> names the source in errors.</summary>
     public static PriceData Read(TextReader reader, string name, TickSettings? rules = null, DateTime? now = null)
     {
@@ -32,7 +44,7 @@ public static class PriceCsvReader
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{name}: the file is empty (expected a header with timestamp,symbol,price)");
         var columns = SplitLine(header);
         int tsCol = IndexOf(columns, "timestamp"), symCol = IndexOf(columns, "symbol"), priceCol = IndexOf(columns, "price");
-        int volCol = IndexOf(columns, "volume");
+        int volCol = IndexOf(columns, "volume"), bidCol = IndexOf(columns, "bid"), askCol = IndexOf(columns, "ask");
         if (tsCol < 0 || symCol < 0 || priceCol < 0)
             throw new InvalidDataException($"{name}: line 1: the header must name the columns timestamp, symbol and price (found: {string.Join(",", columns)})");
         int needed = Math.Max(Math.Max(tsCol, symCol), Math.Max(priceCol, volCol)) + 1;
@@ -59,13 +71,12 @@ public static class PriceCsvReader
             if (!double.TryParse(fields[priceCol], NumberStyles.Float, CultureInfo.InvariantCulture, out var price)
                 || !double.IsFinite(price) || price <= 0)
                 throw new InvalidDataException($"{name}: line {lineNo}: price '{fields[priceCol]}' is not a positive finite number");
-            double? volume = null;
-            if (volCol >= 0 && volCol < fields.Count && fields[volCol].Length > 0)
-            {
-                if (!double.TryParse(fields[volCol], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < 0)
-                    throw new InvalidDataException($"{name}: line {lineNo}: volume '{fields[volCol]}' is not a non-negative number");
-                volume = v;
-            }
+            double? volume = Optional(fields, volCol, "volume", name, lineNo);
+            if (volume is { } v && (!double.IsFinite(v) || v < 0))
+                throw new InvalidDataException($"{name}: line {lineNo}: volume '{fields[volCol]}' is not a non-negative number");
+            double? bid = Optional(fields, bidCol, "bid", name, lineNo), ask = Optional(fields, askCol, "ask", name, lineNo);
+            if (Tick.QuoteProblem(bid, ask) is { } quoteError)
+                throw new InvalidDataException($"{name}: line {lineNo}: {quoteError.Replace("'", "")}");
             if (lastBySymbol.TryGetValue(symbol, out var previous) && ts < previous)
             {
                 late++;
@@ -73,7 +84,7 @@ public static class PriceCsvReader
                 continue;
             }
             lastBySymbol[symbol] = ts;
-            ticks.Add(new Tick(symbol, ts, price, volume));
+            ticks.Add(new Tick(symbol, ts, price, volume, bid, ask));
         }
         return new PriceData(ticks, late, firstLate);
     }

@@ -56,6 +56,8 @@ public sealed class BadInputTests(KafkaFixture kafka, InfluxFixture influx)
             ("AAA", Json("AAA", "\"2024-01-01T01:00:00Z\"", extra: ",\"volume\":-10"), "'volume' -10 is not a non-negative number"),
             ("AAA", Json("AAA", "\"2024-01-01T01:00:00Z\"", extra: ",\"volume\":\"lots\""), "'volume' is a string, not a number"),
             ("BBB", Json("BBB", "\"2024-01-01T01:00:00Z\"", extra: ",\"price\":2"), "'price' is given more than once"),
+            ("BBB", Json("BBB", "\"2024-01-01T01:00:00Z\"", extra: ",\"bid\":101,\"ask\":100"), "'bid' 101 is above 'ask' 100"),
+            ("BBB", Json("BBB", "\"2024-01-01T01:00:00Z\"", extra: ",\"bid\":-1,\"ask\":100"), "'bid' -1 is not a positive finite number"),
         };
         foreach (var (key, value, _) in bad) await kafka.ProduceAsync(topic, key, value);
         // A jump forward within the skew: accepted, and every later JUMP tick is late behind it.

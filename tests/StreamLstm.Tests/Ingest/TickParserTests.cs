@@ -22,6 +22,20 @@ public class TickParserTests
         Assert.Equal(1000, tick.Volume);
     }
 
+    [Fact]
+    public void A_quote_gives_its_bid_and_ask_beside_the_price_and_round_trips_through_the_publisher()
+    {
+        var (ok, tick, error) = Parse("""{"symbol":"USDTHB","ts":"1997-06-01T19:28:00Z","price":24.9,"bid":24.8,"ask":25}""");
+        Assert.True(ok, error);
+        Assert.Equal((24.9, 24.8, 25.0), (tick.Price, tick.Bid!.Value, tick.Ask!.Value));
+        Assert.Null(tick.Volume);
+        Assert.True(TickParser.TryParse(TickPublisher.Serialize(tick), out var again, out error), error);
+        Assert.Equal(tick, again);
+        // A locked market (bid = ask) is a valid quote; null is absent, as for volume.
+        Assert.True(Parse("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":1,"ask":1}""").Ok);
+        Assert.Null(Parse("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":null,"ask":null}""").Tick.Bid);
+    }
+
     [Theory]
     [InlineData("""{"symbol":"BRK.B","ts":1714564800123,"price":400.5}""", "BRK.B")]
     [InlineData("""{"ts":"2024-05-01T12:00:00","price":1,"symbol":"日経225"}""", "日経225")]
@@ -62,6 +76,13 @@ public class TickParserTests
     [InlineData("""{"symbol":"X","ts":true,"price":1}""", "'ts' is a boolean, not a string or a number")]
     [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1} {}""", "value is not valid JSON")]
     [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"volume":-5}""", "'volume' -5 is not a non-negative number")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":1.2,"ask":1.1}""", "'bid' 1.2 is above 'ask' 1.1")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":0,"ask":1.1}""", "'bid' 0 is not a positive finite number")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":1,"ask":-1}""", "'ask' -1 is not a positive finite number")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":1}""", "'bid' is given without 'ask'")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"ask":1}""", "'ask' is given without 'bid'")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":"1","ask":1}""", "'bid' is a string, not a number")]
+    [InlineData("""{"symbol":"X","ts":"2024-05-01","price":1,"bid":1,"ask":2,"ask":3}""", "'ask' is given more than once")]
     public void Unusable_messages_are_refused_with_the_reason(string json, string reason)
     {
         var (ok, _, error) = Parse(json);

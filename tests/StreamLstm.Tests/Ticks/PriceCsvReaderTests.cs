@@ -17,8 +17,21 @@ public class PriceCsvReaderTests
         Assert.Equal(200, ticks[2].Volume);
     }
 
+    [Fact]
+    public void Reads_bid_and_ask_of_a_quote_file_beside_the_price()
+    {
+        var ticks = Read("timestamp,symbol,price,bid,ask,contributor\n1997-06-01T19:28,USDTHB,24.9,24.8,25,ANZM\n1997-06-01T19:31,USDTHB,24.92,,,CBAP\n");
+        Assert.Equal((24.9, 24.8, 25.0), (ticks[0].Price, ticks[0].Bid!.Value, ticks[0].Ask!.Value));
+        Assert.Null(ticks[1].Bid);
+        Assert.Null(ticks[1].Ask);
+    }
+
     [Theory]
     [InlineData("time,symbol,price\n", "line 1: the header must name the columns timestamp, symbol and price")]
+    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,1.1,1.05\n", "line 2: bid 1.1 is above ask 1.05")]
+    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,0,1.05\n", "line 2: bid 0 is not a positive finite number")]
+    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,1,\n", "line 2: bid is given without ask")]
+    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,x,1\n", "line 2: bid 'x' is not a number")]
     [InlineData("timestamp,symbol,price\n2024-01-02,AA,abc\n", "line 2: price 'abc' is not a positive finite number")]
     [InlineData("timestamp,symbol,price\n2024-01-02,AA,1\n2024-01-03,AA,-1\n", "line 3: price '-1' is not a positive finite number")]
     [InlineData("timestamp,symbol,price\n1991.496154,DAX,1628.75\n", "line 2: timestamp '1991.496154' is a number but not whole Unix epoch milliseconds")]
