@@ -40,7 +40,7 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         var topic = kafka.CreateTopicName("exact");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory("streamlstm-exact-").FullName;
+        var work = harness.WorkDirectory("exact");
         int third = ticks.Count / 3;
 
         // 1. Killed mid-stream, ticks arriving and points being written, after the group committed offsets: the restart
@@ -103,11 +103,11 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         int third = ticks.Count / 3;
 
         await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(third));
-        using var first = Start(harness, Directory.CreateTempSubdirectory("streamlstm-failover-a-").FullName);
+        using var first = Start(harness, harness.WorkDirectory("failover-a"));
         await Poll.UntilAsync(_ => Task.FromResult(kafka.Committed(harness.Kafka.GroupId, topic) > 0), Patience, "the first worker's offsets committed", () => first.Output);
 
         // A second worker, with a data folder of its own, joins: some partitions move to it with their state.
-        var secondWork = Directory.CreateTempSubdirectory("streamlstm-failover-b-").FullName;
+        var secondWork = harness.WorkDirectory("failover-b");
         using var second = Start(harness, secondWork);
         await Poll.UntilAsync(_ => Task.FromResult(second.Output.Contains("Partitions assigned", StringComparison.Ordinal)), Patience, "partitions moved to the second worker",
             () => first.Output + second.Output);
@@ -162,7 +162,7 @@ public sealed class ExactStateTests(KafkaFixture kafka, InfluxFixture influx, Xu
         var topic = kafka.CreateTopicName("exact-reference");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory("streamlstm-exact-reference-").FullName;
+        var work = harness.WorkDirectory("exact-reference");
         await WorkerHarness.PublishAsync(kafka, topic, ticks);
         using var worker = Start(harness, work, profile);
         // A tick's points go out in the write request of its price point, and stopping flushes the rest.

@@ -17,7 +17,7 @@ public sealed class ForecastTopicTests(KafkaFixture kafka, InfluxFixture influx)
         var topic = kafka.CreateTopicName("forecast-topic");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory("streamlstm-forecast-topic-").FullName;
+        var work = harness.WorkDirectory("forecast-topic");
         // Same-time repeats included: symbol, ts_ns and horizon still tell every forecast apart.
         var ticks = WorkerHarness.Ticks(["F1", "F2", "F3"], 30);
         ticks.AddRange(ticks.TakeLast(3).Select(t => t with { Price = t.Price * 1.001 }));

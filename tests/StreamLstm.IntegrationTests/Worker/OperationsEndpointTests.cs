@@ -30,7 +30,7 @@ public sealed partial class OperationsEndpointTests(KafkaFixture kafka, InfluxFi
         var topic = kafka.CreateTopicName("ops");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory("streamlstm-ops-").FullName;
+        var work = harness.WorkDirectory("ops");
         var url = $"http://127.0.0.1:{FreePort.Pick()}";
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
         using var worker = new WorkerProcess(harness.RunArguments(url, work), work);

@@ -56,7 +56,7 @@ public sealed class OutputProfileTests(KafkaFixture kafka, InfluxFixture influx)
     {
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory($"streamlstm-profile-{profile}-").FullName;
+        var work = harness.WorkDirectory(profile);
         var arguments = harness.RunArguments($"http://127.0.0.1:{FreePort.Pick()}", work)
             .Concat([$"--Kafka:GroupId={topic}-{profile}", $"--Sink:Profile={profile}", "--State:Enabled=false", .. settings]);
         using (var worker = new WorkerProcess(arguments, work))

@@ -40,7 +40,7 @@ public sealed partial class PrometheusQueryTests(KafkaFixture kafka, InfluxFixtu
         var topic = kafka.CreateTopicName("prom");
         var bucket = await influx.NewBucketAsync();
         using var harness = new WorkerHarness(kafka, influx, topic, bucket);
-        var work = Directory.CreateTempSubdirectory("streamlstm-prom-").FullName;
+        var work = harness.WorkDirectory("prom");
         var instance = $"127.0.0.1:{FreePort.Pick()}";
         var url = $"http://{instance}";
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };

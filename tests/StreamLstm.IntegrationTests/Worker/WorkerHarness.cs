@@ -65,6 +65,9 @@ internal sealed class WorkerHarness : IDisposable
     /// <summary>A model store with no version yet (cold start).</summary>
     public string EmptyStoreDirectory => Path.Combine(_directory, "empty-model");
 
+    /// <summary>A new folder <paramref name="name"/> for a worker process to work in, deleted with the harness.</summary>
+    public string WorkDirectory(string name) => Directory.CreateDirectory(Path.Combine(_directory, name)).FullName;
+
     /// <summary>Where the workers of <see cref="StartService"/> keep their tick history.</summary>
     public string HistoryDirectory => Path.Combine(_directory, "history");
 
