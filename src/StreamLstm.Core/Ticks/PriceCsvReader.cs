@@ -51,8 +51,9 @@ public static class PriceCsvReader
 
         var ticks = new List<Tick>();
         var lastBySymbol = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-        int lineNo = 1, late = 0;
+        int lineNo = 1, late = 0, badQuotes = 0;
         int? firstLate = null;
+        (int Line, string Problem)? firstBadQuote = null;
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
@@ -76,7 +77,13 @@ public static class PriceCsvReader
                 throw new InvalidDataException($"{name}: line {lineNo}: volume '{fields[volCol]}' is not a non-negative number");
             double? bid = Optional(fields, bidCol, "bid", name, lineNo), ask = Optional(fields, askCol, "ask", name, lineNo);
             if (Tick.QuoteProblem(bid, ask) is { } quoteError)
-                throw new InvalidDataException($"{name}: line {lineNo}: {quoteError.Replace("'", "")}");
+            {
+                // Skipped, as the worker sends such a tick to the dead letters: a broken quote (an ask of 0) often comes
+                // with a broken mid as its price, and one bad row should not cost the rest of a real file.
+                badQuotes++;
+                firstBadQuote ??= (lineNo, quoteError.Replace("'", ""));
+                continue;
+            }
             if (lastBySymbol.TryGetValue(symbol, out var previous) && ts < previous)
             {
                 late++;
@@ -86,7 +93,7 @@ public static class PriceCsvReader
             lastBySymbol[symbol] = ts;
             ticks.Add(new Tick(symbol, ts, price, volume, bid, ask));
         }
-        return new PriceData(ticks, late, firstLate);
+        return new PriceData(ticks, late, firstLate) { BadQuoteRows = badQuotes, FirstBadQuote = firstBadQuote };
     }
 
     private static int IndexOf(List<string> columns, string name) =>

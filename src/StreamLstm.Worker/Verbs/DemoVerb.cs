@@ -92,7 +92,24 @@ public static class DemoVerb
         Console.WriteLine($"demo done in {clock.Elapsed.TotalSeconds:F1}s: {counters.Ticks}/{published} ticks through Kafka in {elapsed:F1}s, " +
             $"{symbols} symbols, {counters.Forecasts} forecasts, {counters.PointsWritten} points to {destination}, " +
             $"served rel_mae {Format(pipeline.LiveScore?.RelMae)} coverage80 {pipeline.LiveScore?.Coverage80:F3} (h=1, model {model.Id})");
+        Console.WriteLine(Served(counters.ForecastsByModel, model.Id));
+
+        // The model was trained on the first 70% of each symbol: the rest, walked forward through the same per-tick path,
+        // is an honest check against the naive and GARCH(1,1) bands, with the backtest's charts.
+        var check = Backtester.Run(ticks, model, horizon: 1, trainFraction: 0.7, serving);
+        var charts = BacktestCharts.Write(check, Path.Combine(outDir, "charts"));
+        Console.WriteLine($"on the last 30% of each symbol (not trained on): interval score {check.Overall.IntervalScore:G4}, naive's {check.Naive.IntervalScore:G4} " +
+            $"(ratio {Format(check.IntervalScoreVsNaive)}), GARCH's {check.Garch.IntervalScore:G4} (ratio {Format(check.IntervalScoreVsGarch)}); " +
+            $"coverage80 {check.Overall.Coverage80:F3}; {charts.Count} charts in {Path.Combine(outDir, "charts")}");
         return 0;
+    }
+
+    /// <summary>Which served the forecasts (every horizon): the model, or naive where the skill gate preferred the last price.</summary>
+    internal static string Served(IReadOnlyDictionary<string, long> byModel, string model)
+    {
+        long total = byModel.Values.Sum(), naive = byModel.GetValueOrDefault(ForecastTracker.NaiveTag);
+        if (total == 0) return "served: no forecasts";
+        return $"served: {model} {total - naive:N0} forecasts ({(double)(total - naive) / total:P0}), naive (the last price, where the skill gate preferred it) {naive:N0} ({(double)naive / total:P0})";
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ public static class PriceFile
     {
         if (data.LateRows > 0)
             Console.Error.WriteLine($"warning: {name}: skipped {data.LateRows} late row(s), earlier than their symbol's previous row (first at line {data.FirstLateLine})");
+        if (data.FirstBadQuote is { } bad)
+            Console.Error.WriteLine($"warning: {name}: skipped {data.BadQuoteRows} row(s) with a bad quote (first at line {bad.Line}: {bad.Problem})");
         return data.Ticks;
     }
 }

@@ -18,6 +18,16 @@ public class PriceCsvReaderTests
     }
 
     [Fact]
+    public void Rows_with_a_bad_quote_are_skipped_and_counted_with_the_first_line_and_reason()
+    {
+        const string Csv = "timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,0.9,1.1\n2024-01-03,AA,0.55,1.1,0\n2024-01-04,AA,1,1.1,1.05\n2024-01-05,AA,1,1,\n2024-01-06,AA,1.2,1.1,1.3\n";
+        var data = PriceCsvReader.Read(new StringReader(Csv), "test.csv");
+        Assert.Equal([1.0, 1.2], data.Ticks.Select(t => t.Price));
+        Assert.Equal(3, data.BadQuoteRows);
+        Assert.Equal((3, "ask 0 is not a positive finite number"), data.FirstBadQuote);
+    }
+
+    [Fact]
     public void Reads_bid_and_ask_of_a_quote_file_beside_the_price()
     {
         var ticks = Read("timestamp,symbol,price,bid,ask,contributor\n1997-06-01T19:28,USDTHB,24.9,24.8,25,ANZM\n1997-06-01T19:31,USDTHB,24.92,,,CBAP\n");
@@ -28,9 +38,6 @@ public class PriceCsvReaderTests
 
     [Theory]
     [InlineData("time,symbol,price\n", "line 1: the header must name the columns timestamp, symbol and price")]
-    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,1.1,1.05\n", "line 2: bid 1.1 is above ask 1.05")]
-    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,0,1.05\n", "line 2: bid 0 is not a positive finite number")]
-    [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,1,\n", "line 2: bid is given without ask")]
     [InlineData("timestamp,symbol,price,bid,ask\n2024-01-02,AA,1,x,1\n", "line 2: bid 'x' is not a number")]
     [InlineData("timestamp,symbol,price\n2024-01-02,AA,abc\n", "line 2: price 'abc' is not a positive finite number")]
     [InlineData("timestamp,symbol,price\n2024-01-02,AA,1\n2024-01-03,AA,-1\n", "line 3: price '-1' is not a positive finite number")]

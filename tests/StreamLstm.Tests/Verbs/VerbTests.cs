@@ -96,6 +96,13 @@ public class VerbTests
         // Two horizons per forecast, one forecast per tick once a symbol has 20 returns.
         int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
         Assert.Equal(2 * (ticks.Count - symbols * 20), lines.Count(l => l.StartsWith("forecast,")));
+        // The summary says who served, from the forecast points' model tags, and checks the held-out part with charts.
+        int byModel = lines.Count(l => l.StartsWith("forecast,") && !l.Contains(",model=naive,", StringComparison.Ordinal));
+        int byNaive = lines.Count(l => l.StartsWith("forecast,") && l.Contains(",model=naive,", StringComparison.Ordinal));
+        Assert.Contains($"served: v1 {byModel:N0} forecasts", result.Out);
+        Assert.Contains($"naive (the last price, where the skill gate preferred it) {byNaive:N0}", result.Out);
+        Assert.Contains("on the last 30% of each symbol (not trained on): interval score ", result.Out);
+        Assert.Equal(symbols, Directory.GetFiles(Path.Combine(dir.Path, "charts"), "*.png").Length);
     }
 
     [Fact]
