@@ -37,7 +37,7 @@ namespace StreamLstm.Bench;
 public static class E2eSuite
 {
     /// <summary>The default output profile: its keys have no suffix.</summary>
-    private const string DefaultProfile = "full";
+    private static readonly string DefaultProfile = new OutputSettings().Profile;
 
     /// <summary>The output profiles measured (<c>--profile NAME</c>: one of them only), each with its defaults.</summary>
     private static readonly string[] Profiles = OutputSettings.Profiles;

@@ -65,9 +65,12 @@ public sealed class ForecastScore
         _pinball90 += other._pinball90;
     }
 
-    public double Mae => _n == 0 ? double.NaN : _absError / _n;
-    public double Rmse => _n == 0 ? double.NaN : Math.Sqrt(_squaredError / _n);
-    public double NaiveMae => _n == 0 ? double.NaN : _naiveAbsError / _n;
+    /// <summary>A sum's mean over the forecasts scored (NaN when none was).</summary>
+    private double Mean(double sum) => _n == 0 ? double.NaN : sum / _n;
+
+    public double Mae => Mean(_absError);
+    public double Rmse => Math.Sqrt(Mean(_squaredError));
+    public double NaiveMae => Mean(_naiveAbsError);
 
     /// <summary>MAE over the naive forecast's MAE; null when the naive MAE is 0 (or nothing was scored).</summary>
     public double? RelMae => _n == 0 || _naiveAbsError == 0 ? null : _absError / _naiveAbsError;
@@ -75,20 +78,20 @@ public sealed class ForecastScore
     /// <summary>Share of forecasts with the actual's direction, over points where the actual changed.</summary>
     public double DirectionalAccuracy => _directional == 0 ? double.NaN : (double)_directionHits / _directional;
 
-    public double Coverage80 => _n == 0 ? double.NaN : (double)_inside / _n;
+    public double Coverage80 => Mean(_inside);
 
     /// <summary>Mean of (upper - lower) / last price.</summary>
-    public double IntervalWidth => _n == 0 ? double.NaN : _width / _n;
+    public double IntervalWidth => Mean(_width);
 
     /// <summary>Mean interval score of the 80% interval (see <see cref="IntervalScoreOf"/>) over the last price.</summary>
-    public double IntervalScore => _n == 0 ? double.NaN : _intervalScore / _n;
+    public double IntervalScore => Mean(_intervalScore);
 
     /// <summary>Mean pinball loss of the lower bound as the 0.1 quantile, over the last price.</summary>
-    public double Pinball10 => _n == 0 ? double.NaN : _pinball10 / _n;
+    public double Pinball10 => Mean(_pinball10);
 
     /// <summary>Mean pinball loss of the point forecast as the median, over the last price.</summary>
-    public double Pinball50 => _n == 0 ? double.NaN : _pinball50 / _n;
+    public double Pinball50 => Mean(_pinball50);
 
     /// <summary>Mean pinball loss of the upper bound as the 0.9 quantile, over the last price.</summary>
-    public double Pinball90 => _n == 0 ? double.NaN : _pinball90 / _n;
+    public double Pinball90 => Mean(_pinball90);
 }
