@@ -35,7 +35,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
 
         using var stop = new CancellationTokenSource();
         var counters = new PipelineCounters();
-        var (service, running) = harness.StartService(stop.Token, OnDemand(), counters, harness.EmptyStoreDirectory);
+        var (service, running) = harness.StartService(stop.Token, OnDemand(minTicks: first.Count), counters, harness.EmptyStoreDirectory);
         using (service)
         {
             Assert.Equal(NaiveModel.Id, service.Pipeline.ServingModel);

@@ -36,12 +36,15 @@ public sealed class DashboardQueryTests(KafkaFixture kafka, InfluxFixture influx
         using (var stop = new CancellationTokenSource())
         {
             var counters = new PipelineCounters();
-            var learning = new LearningSettings { Interval = TimeSpan.FromHours(1), CheckInterval = TimeSpan.FromMilliseconds(100), MinTicks = 1_500 };
+            // MinTicks is the whole first part: the first retrain always trains on the same ticks, however far the
+            // worker had got when it looked (with fewer, the ticks it saw depended on timing, and so did the decision).
+            var learning = new LearningSettings { Interval = TimeSpan.FromHours(1), CheckInterval = TimeSpan.FromMilliseconds(100), MinTicks = first.Count };
             var (service, running) = harness.StartService(stop.Token, learning, counters, harness.EmptyStoreDirectory);
             using (service)
             {
                 await WaitAsync(() => service.Pipeline.ServingModel == "v1" && counters.ModelEvents >= 1, "the first model promoted and serving",
-                    () => $"ticks {counters.Ticks}, serving {service.Pipeline.ServingModel}, model events {counters.ModelEvents}");
+                    () => $"ticks {counters.Ticks}, serving {service.Pipeline.ServingModel}, model events {counters.ModelEvents}, " +
+                        $"retrains: {string.Join("; ", service.Retraining!.Outcomes.Select(o => $"{o.Ticks} ticks, rel_mae {o.RelMae}: {o.Decision.Reason}"))}");
                 await WorkerHarness.PublishAsync(kafka, topic, second);
                 await WaitAsync(() => counters.Ticks >= first.Count + second.Count, "every tick processed", () => $"ticks {counters.Ticks}");
                 stop.Cancel();
