@@ -57,7 +57,7 @@ public static class InferenceSuite
     {
         var random = new Random(seed);
         return Enumerable.Range(0, DistinctInputs)
-            .Select(_ => Enumerable.Range(0, batch * SymbolFeatures.Count).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray())
+            .Select(_ => Enumerable.Range(0, batch * SymbolFeatures.PriceCount).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray())
             .ToArray();
     }
 

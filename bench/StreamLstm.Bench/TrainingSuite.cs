@@ -65,11 +65,11 @@ public static class TrainingSuite
     private static double BareTorchLoop(ModelSettings settings, int batches)
     {
         torch.manual_seed(2);
-        using var lstm = nn.LSTM(SymbolFeatures.Count, settings.HiddenSize, settings.Layers, batchFirst: true, dropout: settings.Dropout);
+        using var lstm = nn.LSTM(settings.InputSize, settings.HiddenSize, settings.Layers, batchFirst: true, dropout: settings.Dropout);
         using var head = nn.Linear(settings.HiddenSize, settings.OutputSize);
         var parameters = lstm.parameters().Concat(head.parameters()).ToList();
         using var optimizer = torch.optim.Adam(parameters, 0.002);
-        using var x = torch.randn(256, settings.Window, SymbolFeatures.Count);
+        using var x = torch.randn(256, settings.Window, settings.InputSize);
         using var y = torch.randn(256, settings.Window, settings.OutputSize);
         var clock = new Stopwatch();
         for (int i = 0; i <= batches; i++)
@@ -89,7 +89,7 @@ public static class TrainingSuite
     {
         var stepper = new TorchStepper(network);
         var states = Enumerable.Range(0, batch).Select(_ => new RecurrentState(network.Settings.Layers, network.Settings.HiddenSize)).ToList();
-        var inputs = new float[batch * SymbolFeatures.Count];
+        var inputs = new float[batch * network.Settings.InputSize];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)Math.Sin(i);
         var raw = new float[batch * network.Settings.OutputSize];
         int steps = batch == 1 ? 3000 : 200;
@@ -101,7 +101,7 @@ public static class TrainingSuite
 
     private static double WindowRerun(LstmForecaster network, int batch)
     {
-        using var x = torch.randn(batch, 60, SymbolFeatures.Count);
+        using var x = torch.randn(batch, 60, network.Settings.InputSize);
         int runs = batch == 1 ? 200 : 10;
         using var _ = torch.no_grad();
         for (int i = 0; i < 3; i++) { using var s = torch.NewDisposeScope(); network.forward(x); }

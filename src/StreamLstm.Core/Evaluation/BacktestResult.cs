@@ -11,6 +11,9 @@ public sealed class BacktestResult
     /// <summary>The model version that was served.</summary>
     public required string Model { get; init; }
 
+    /// <summary>The feature set the model read (<c>price</c> or <c>quote</c>; see <c>Model:Features</c>).</summary>
+    public string Features { get; init; } = StreamLstm.Features.FeatureSets.Price;
+
     /// <summary>All scored points pooled.</summary>
     public ForecastScore Overall { get; } = new();
 

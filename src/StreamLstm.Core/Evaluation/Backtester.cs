@@ -34,7 +34,7 @@ public static class Backtester
         if (horizon < 1 || horizon > model.Settings.Horizons)
             throw new ArgumentOutOfRangeException(nameof(horizon), $"horizon {horizon} is outside the model's 1..{model.Settings.Horizons}");
         var groups = SymbolSeries.GroupBySymbol(ticks);
-        var result = new BacktestResult { Horizon = horizon, Model = model.Id };
+        var result = new BacktestResult { Horizon = horizon, Model = model.Id, Features = model.Settings.Resolved().Features };
         serving ??= new ServingSettings();
         using var naiveModel = NaiveModel.Create(model.Settings);
         var symbols = groups.Select(g =>

@@ -5,8 +5,8 @@ namespace StreamLstm.Evaluation;
 
 /// <summary>
 /// Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in CONTRACT.md, with <c>baselines</c> and the
-/// model's <c>interval_score_vs_naive</c> and <c>interval_score_vs_garch</c>, plus <c>model</c> and
-/// <c>baseline_rolling_vol</c>).
+/// model's <c>interval_score_vs_naive</c> and <c>interval_score_vs_garch</c>, plus <c>model</c>, <c>features</c> (the
+/// feature set it read) and <c>baseline_rolling_vol</c>).
 /// </summary>
 public static class MetricsReport
 {
@@ -17,6 +17,7 @@ public static class MetricsReport
         json.WriteStartObject();
         json.WriteNumber("horizon", result.Horizon);
         json.WriteString("model", result.Model);
+        json.WriteString("features", result.Features);
         json.WritePropertyName("overall");
         json.WriteStartObject();
         WriteFigures(json, result.Overall);

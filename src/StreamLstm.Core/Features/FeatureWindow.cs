@@ -31,22 +31,25 @@ public sealed class FeatureWindow(int capacity)
         return _rows.AsSpan(slot * SymbolFeatures.Count, SymbolFeatures.Count);
     }
 
-    /// <summary>Writes the rows held, oldest first, for a state checkpoint.</summary>
-    internal void WriteTo(BinaryWriter writer)
+    /// <summary>Writes the rows held, oldest first (their first <paramref name="width"/> features), for a state checkpoint.</summary>
+    internal void WriteTo(BinaryWriter writer, int width = SymbolFeatures.Count)
     {
         writer.Write(_count);
-        for (int age = 0; age < _count; age++) BinaryFloats.Write(writer, Row(age));
+        for (int age = 0; age < _count; age++) BinaryFloats.Write(writer, Row(age)[..width]);
     }
 
-    /// <summary>Reads what <see cref="WriteTo"/> wrote into this empty window (a longer window keeps its newest rows).</summary>
-    internal void ReadFrom(BinaryReader reader)
+    /// <summary>
+    /// Reads what <see cref="WriteTo"/> wrote into this empty window (a longer window keeps its newest rows); rows of an
+    /// older checkpoint hold the first <paramref name="width"/> features, the rest read as 0.
+    /// </summary>
+    internal void ReadFrom(BinaryReader reader, int width = SymbolFeatures.Count)
     {
         int count = reader.ReadInt32();
         if (count < 0 || count > 1_000_000) throw new InvalidDataException($"feature window of {count} rows");
         Span<float> row = stackalloc float[SymbolFeatures.Count];
         for (int i = 0; i < count; i++)
         {
-            BinaryFloats.Read(reader, row);
+            BinaryFloats.Read(reader, row[..width]);
             Add(row);
         }
     }

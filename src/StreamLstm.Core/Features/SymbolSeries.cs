@@ -25,7 +25,7 @@ public sealed class SymbolSeries
     /// <summary>Number of steps.</summary>
     public int Length => Prices.Length;
 
-    /// <summary>Features, row-major [step, feature].</summary>
+    /// <summary>Features, row-major [step, feature], all <see cref="SymbolFeatures.Count"/> of them per step.</summary>
     public float[] Features { get; }
 
     /// <summary>Price of the tick behind each step.</summary>
@@ -40,6 +40,22 @@ public sealed class SymbolSeries
     /// <summary>Whether the symbol had seen enough returns at each step to be forecast.</summary>
     public bool[] Warm { get; }
 
+    /// <summary>Steps whose tick carries a quote (bid and ask) or a volume.</summary>
+    public int ExtraInputs { get; private set; }
+
+    /// <summary>The first <paramref name="inputs"/> features of <paramref name="steps"/> steps from <paramref name="start"/>, packed.</summary>
+    public void CopyFeatures(int start, int steps, int inputs, Span<float> into)
+    {
+        const int n = SymbolFeatures.Count;
+        if (inputs == n)
+        {
+            Features.AsSpan(start * n, steps * n).CopyTo(into);
+            return;
+        }
+        for (int t = 0; t < steps; t++)
+            Features.AsSpan((start + t) * n, inputs).CopyTo(into.Slice(t * inputs, inputs));
+    }
+
     /// <summary>Builds the series of one symbol from its ticks, in time order.</summary>
     public static SymbolSeries From(string symbol, IReadOnlyList<Tick> ticks, int warmup)
     {
@@ -48,8 +64,9 @@ public sealed class SymbolSeries
         int t = 0;
         foreach (var tick in ticks)
         {
-            if (!state.Advance(tick.Timestamp, tick.Price, series.Features.AsSpan(t * SymbolFeatures.Count, SymbolFeatures.Count)))
+            if (!state.Advance(tick, series.Features.AsSpan(t * SymbolFeatures.Count, SymbolFeatures.Count)))
                 continue;
+            if (tick.Bid is not null || tick.Volume is not null) series.ExtraInputs++;
             series.Prices[t] = tick.Price;
             series.Sigmas[t] = state.Sigma;
             series.Times[t] = tick.Timestamp;

@@ -43,7 +43,7 @@ public sealed class BatchForecaster
     public void Rewarm(IReadOnlyList<SymbolState> states, ServingSettings serving, ForecastScore? score = null)
     {
         var settings = _model.Settings;
-        int f = SymbolFeatures.Count, longest = 0;
+        int f = settings.InputSize, longest = 0;
         foreach (var state in states)
         {
             if (state.Recurrent.H.Length == settings.Layers * settings.HiddenSize) state.Recurrent.Reset();
@@ -62,7 +62,7 @@ public sealed class BatchForecaster
             foreach (var state in states)
             {
                 if (state.Window.Count < back) continue;
-                state.Window.Row(state.Window.Count - back).CopyTo(inputs.AsSpan(batch.Count * f, f));
+                state.Window.Row(state.Window.Count - back)[..f].CopyTo(inputs.AsSpan(batch.Count * f, f));
                 batch.Add(state);
                 recurrent.Add(state.Recurrent);
             }
@@ -77,7 +77,8 @@ public sealed class BatchForecaster
     /// </summary>
     public void Advance(IReadOnlyList<SymbolState> states, IReadOnlyList<Tick> ticks, Forecast?[] forecasts)
     {
-        int n = states.Count, f = SymbolFeatures.Count, outputs = _model.Settings.OutputSize;
+        int n = states.Count, f = _model.Settings.InputSize, outputs = _model.Settings.OutputSize;
+        Span<float> row = stackalloc float[SymbolFeatures.Count];
         if (_inputs.Length < n * f)
         {
             _inputs = new float[n * f];
@@ -89,10 +90,11 @@ public sealed class BatchForecaster
         {
             forecasts[i] = null;
             states[i].Tracker.Observe(ticks[i].Price);
-            var row = _inputs.AsSpan(_batch.Count * f, f);
-            if (states[i].Features.Advance(ticks[i].Timestamp, ticks[i].Price, row))
+            // Every feature is computed and kept in the window (a model of the other set may take over); the model reads its first f.
+            if (states[i].Features.Advance(ticks[i], row))
             {
                 states[i].Window.Add(row);
+                row[..f].CopyTo(_inputs.AsSpan(_batch.Count * f, f));
                 _batch.Add(states[i].Recurrent);
                 _rows.Add(i);
             }

@@ -29,7 +29,7 @@ public sealed class TorchStepper : IRecurrentStepper
     /// </summary>
     public void Step(IReadOnlyList<RecurrentState> states, ReadOnlySpan<float> inputs, Span<float> raw)
     {
-        int b = states.Count, f = SymbolFeatures.Count, size = _layers * b * _hidden;
+        int b = states.Count, f = _network.Settings.InputSize, size = _layers * b * _hidden;
         if (b == 0) return;
         var h = new float[size];
         var c = new float[size];

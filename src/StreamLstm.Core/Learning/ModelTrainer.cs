@@ -30,8 +30,42 @@ public sealed class ModelTrainer
         _training = training;
     }
 
-    /// <summary>Trains on <paramref name="series"/>; throws <see cref="InvalidOperationException"/> when there is too little data.</summary>
+    /// <summary>
+    /// Trains on <paramref name="series"/>; throws <see cref="InvalidOperationException"/> when there is too little data.
+    /// With <c>Model:Features</c> <c>auto</c>, a <c>price</c> model is trained, and where at least half the steps carry
+    /// a quote or a volume, a <c>quote</c> model too: the one with the lower loss on the validation split (the tail of
+    /// the training part, never the part a backtest scores) is kept, and <see cref="TrainingResult.FeatureChoice"/>
+    /// says what was compared.
+    /// </summary>
     public TrainingResult Train(IReadOnlyList<SymbolSeries> series, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (_model.Features != FeatureSets.Auto) return TrainShape(series, progress, cancellationToken);
+        var price = new ModelTrainer(_model.WithFeatures(FeatureSets.Price), _training).TrainShape(series, progress, cancellationToken);
+        long steps = series.Sum(s => (long)s.Length), extra = series.Sum(s => (long)s.ExtraInputs);
+        if (steps == 0 || extra * 2 < steps)
+            return price with { FeatureChoice = $"price: {Share(extra, steps)} of the steps carry a quote or a volume, under half" };
+        TrainingResult quote;
+        try
+        {
+            quote = new ModelTrainer(_model.WithFeatures(FeatureSets.Quote), _training).TrainShape(series, progress, cancellationToken);
+        }
+        catch
+        {
+            price.Network.Dispose();
+            throw;
+        }
+        var (kept, other) = quote.Validation.Loss < price.Validation.Loss ? (quote, price) : (price, quote);
+        other.Network.Dispose();
+        return kept with
+        {
+            FeatureChoice = $"{kept.Network.Settings.Features}: validation loss {quote.Validation.Loss:F5} with quote features, " +
+                $"{price.Validation.Loss:F5} with price features ({Share(extra, steps)} of the steps carry a quote or a volume)",
+        };
+    }
+
+    private static string Share(long part, long whole) => whole == 0 ? "none" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{100.0 * part / whole:F0}%");
+
+    private TrainingResult TrainShape(IReadOnlyList<SymbolSeries> series, IProgress<EpochReport>? progress, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var splits = series.Select(s => new Split(s, (int)(s.Length * (1 - _training.ValidationFraction)), _model)).ToList();
@@ -102,7 +136,7 @@ public sealed class ModelTrainer
     {
         network.train();
         using var grad = torch.enable_grad();
-        int w = _model.Window, f = SymbolFeatures.Count, h = _model.Horizons;
+        int w = _model.Window, f = _model.InputSize, h = _model.Horizons;
         var x = new float[_training.BatchSize * w * f];
         var y = new float[_training.BatchSize * w * h];
         var m = new float[_training.BatchSize * w * h];
@@ -119,7 +153,7 @@ public sealed class ModelTrainer
             for (int i = 0; i < b; i++)
             {
                 var (split, start) = windows[first + i];
-                Array.Copy(split.Series.Features, start * f, x, i * w * f, w * f);
+                split.Series.CopyFeatures(start, w, f, x.AsSpan(i * w * f, w * f));
                 Array.Copy(split.TrainTargets, start * h, y, i * w * h, w * h);
                 Array.Copy(split.TrainMask, (start + _model.BurnIn) * h, m, (i * w + _model.BurnIn) * h, (w - _model.BurnIn) * h);
             }
@@ -216,7 +250,7 @@ public sealed class ModelTrainer
             _model = model;
             _starts = splits.Select(s => Math.Max(0, s.TrainEnd - ValidationBurnIn)).ToArray();
             _steps = splits.Select((s, i) => s.Length - _starts[i]).Max();
-            int f = SymbolFeatures.Count, h = model.Horizons, n = splits.Count;
+            int f = model.InputSize, h = model.Horizons, n = splits.Count;
             _x = new float[n * _steps * f];
             _y = new float[n * _steps * h];
             _m = new float[n * _steps * h];
@@ -224,7 +258,7 @@ public sealed class ModelTrainer
             {
                 var s = splits[i].Series;
                 int start = _starts[i];
-                Array.Copy(s.Features, start * f, _x, i * _steps * f, (s.Length - start) * f);
+                s.CopyFeatures(start, s.Length - start, f, _x.AsSpan(i * _steps * f, (s.Length - start) * f));
                 for (int t = splits[i].TrainEnd; t < s.Length; t++)
                 {
                     for (int k = 0; k < h; k++)
@@ -251,7 +285,7 @@ public sealed class ModelTrainer
 
         private (Tensor Raw, Tensor Target, Tensor Mask) Run(LstmForecaster network)
         {
-            int n = _splits.Count, f = SymbolFeatures.Count, h = _model.Horizons;
+            int n = _splits.Count, f = _model.InputSize, h = _model.Horizons;
             var input = torch.tensor(_x, [n, _steps, f]);
             return (network.forward(input), torch.tensor(_y, [n, _steps, h]), torch.tensor(_m, [n, _steps, h]));
         }

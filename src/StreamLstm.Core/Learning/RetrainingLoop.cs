@@ -255,7 +255,9 @@ public sealed partial class RetrainingLoop
                 return null;
             }
             var metadata = ModelMetadata.From(trained, ticks, $"retraining ({trigger})");
-            using var challenger = new ModelVersion(trained.Network, new ModelConfiguration(settings, trained.Calibration), metadata with { Version = ModelEvent.Challenger });
+            // The trained network's own settings: with Model:Features auto, a first model's feature set was chosen in training.
+            using var challenger = new ModelVersion(trained.Network, new ModelConfiguration(trained.Network.Settings, trained.Calibration), metadata with { Version = ModelEvent.Challenger });
+            if (trained.FeatureChoice is { } choice) LogReason(_logger, $"features: {choice}");
             var mine = Backtester.Run(ticks, challenger, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
             double? championRelMae = champion is null ? null : Backtester.Run(ticks, champion, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall.RelMae;
             var decision = _policy.Decide(mine.RelMae, mine.Coverage80, championRelMae);

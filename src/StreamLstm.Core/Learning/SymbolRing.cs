@@ -12,6 +12,8 @@ internal sealed class SymbolRing(HistoryPartition owner, string symbol, byte[] u
     private long[] _offsets = new long[Math.Min(capacity, 16)];
     private long[] _times = new long[Math.Min(capacity, 16)];
     private double[] _prices = new double[Math.Min(capacity, 16)];
+    // Volumes and quotes, from the first tick that carries one (a price-only feed costs nothing more).
+    private TickExtras[]? _extras;
     private int _head;
 
     public int Count { get; private set; }
@@ -32,28 +34,41 @@ internal sealed class SymbolRing(HistoryPartition owner, string symbol, byte[] u
 
     public double PriceAt(int age) => _prices[Slot(age)];
 
+    public TickExtras ExtrasAt(int age) => _extras?[Slot(age)] ?? TickExtras.None;
+
+    /// <summary>The tick at <paramref name="age"/> (0 is the oldest).</summary>
+    public Ticks.Tick TickAt(int age) => ExtrasAt(age).With(Symbol, TimeAt(age), PriceAt(age));
+
     /// <summary>Adds a tick; returns 1 when the oldest was dropped to make room, else 0.</summary>
-    public int Add(long offset, long time, double price)
+    public int Add(long offset, long time, double price, in TickExtras extras)
     {
         Appended++;
+        if (_extras is null && extras.Any)
+        {
+            _extras = new TickExtras[_times.Length];
+            Array.Fill(_extras, TickExtras.None);
+        }
         if (Count == _times.Length)
         {
             if (Count == capacity)
             {
-                _offsets[_head] = offset;
-                _times[_head] = time;
-                _prices[_head] = price;
+                Set(_head, offset, time, price, extras);
                 _head = _head + 1 == _times.Length ? 0 : _head + 1;
                 return 1;
             }
             Grow();
         }
-        int slot = Slot(Count);
+        Set(Slot(Count), offset, time, price, extras);
+        Count++;
+        return 0;
+    }
+
+    private void Set(int slot, long offset, long time, double price, in TickExtras extras)
+    {
         _offsets[slot] = offset;
         _times[slot] = time;
         _prices[slot] = price;
-        Count++;
-        return 0;
+        if (_extras is not null) _extras[slot] = extras;
     }
 
     /// <summary>Drops the ticks older than <paramref name="cutoff"/>; returns how many.</summary>
@@ -69,7 +84,7 @@ internal sealed class SymbolRing(HistoryPartition owner, string symbol, byte[] u
         return dropped;
     }
 
-    public void CopyOldest(int n, long[] offsets, long[] times, double[] prices)
+    public void CopyOldest(int n, long[] offsets, long[] times, double[] prices, TickExtras[] extras)
     {
         for (int age = 0; age < n; age++)
         {
@@ -77,6 +92,7 @@ internal sealed class SymbolRing(HistoryPartition owner, string symbol, byte[] u
             offsets[age] = _offsets[slot];
             times[age] = _times[slot];
             prices[age] = _prices[slot];
+            extras[age] = _extras?[slot] ?? TickExtras.None;
         }
     }
 
@@ -92,15 +108,18 @@ internal sealed class SymbolRing(HistoryPartition owner, string symbol, byte[] u
         var offsets = new long[length];
         var times = new long[length];
         var prices = new double[length];
+        var extras = _extras is null ? null : new TickExtras[length];
         for (int age = 0; age < Count; age++)
         {
             offsets[age] = _offsets[Slot(age)];
             times[age] = TimeAt(age);
             prices[age] = PriceAt(age);
+            if (extras is not null) extras[age] = ExtrasAt(age);
         }
         _offsets = offsets;
         _times = times;
         _prices = prices;
+        _extras = extras;
         _head = 0;
     }
 }

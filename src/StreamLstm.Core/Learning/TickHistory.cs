@@ -12,20 +12,22 @@ namespace StreamLstm.Learning;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <see cref="Append"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/> and <see cref="Count"/> are
+/// <see cref="Append(int, long, in Tick)"/>, <see cref="Open"/>, <see cref="Close"/>, <see cref="Flush"/> and <see cref="Count"/> are
 /// called from one thread; <see cref="Snapshot"/>, <see cref="Recent(string, int)"/>, <see cref="Appended"/>,
 /// <see cref="Ticks"/>, <see cref="Symbols"/> and <see cref="Newest"/> may be called from any other thread meanwhile.
 /// </para>
 /// <para>
 /// The age bound is each symbol's own, in event time: a tick stamped far ahead moves only its own symbol's bound. A
 /// symbol held in several partitions is bounded from its newest tick over all of them. Every held tick is within its
-/// bound at all times: <see cref="Append"/> and <see cref="Open"/> trim a symbol's ticks when its newest moves on, so
+/// bound at all times: <see cref="Append(int, long, in Tick)"/> and <see cref="Open"/> trim a symbol's ticks when its newest moves on, so
 /// the readers never have to.
 /// </para>
 /// <para>
-/// File format, little-endian: an 8-byte header, the ASCII bytes <c>SLTH</c> then the format version (2) as u32;
-/// then records <c>[u16 n][n bytes: UTF-8 symbol][i64 Kafka offset][i64 event time, UTC .NET ticks][f64 price][u32
-/// CRC-32C of the record's preceding bytes]</c>, 1 ≤ n ≤ 256. The offset lets a restarted worker drop the ticks it will
+/// File format, little-endian: an 8-byte header, the ASCII bytes <c>SLTH</c> then the format version (3) as u32;
+/// then records <c>[u16 n][n bytes: UTF-8 symbol][i64 Kafka offset][i64 event time, UTC .NET ticks][f64 price][u8
+/// flags: 1 volume, 2 quote][f64 volume, if flagged][f64 bid][f64 ask, if flagged][u32 CRC-32C of the record's
+/// preceding bytes]</c>, 1 ≤ n ≤ 256. Files of version 2 (records without the flags and what follows them) are read,
+/// and rewritten as version 3 when a worker opens them. The offset lets a restarted worker drop the ticks it will
 /// consume again (those its points were not acknowledged for): see <see cref="Open"/>. Loading stops at the first record that is incomplete, fails its
 /// checksum or holds an invalid symbol, time or price, and truncates the file there (a crash mid-append tears at most
 /// the last records). A file without a valid header is renamed to <c>*.corrupt-&lt;utc&gt;</c> and the partition
@@ -170,12 +172,21 @@ public sealed class TickHistory : IDisposable
     /// symbol's age bound (its newest held tick in any partition minus <see cref="HistorySettings.MaxAge"/>), is ignored.
     /// </summary>
     /// <exception cref="ArgumentException">The symbol is invalid per <see cref="SymbolRules"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The price is not positive and finite.</exception>
-    public void Append(int partition, long offset, string symbol, DateTime timestamp, double price)
+    /// <exception cref="ArgumentOutOfRangeException">The price is not positive and finite, or the volume or quote is invalid.</exception>
+    public void Append(int partition, long offset, string symbol, DateTime timestamp, double price) =>
+        Append(partition, offset, symbol, timestamp, price, TickExtras.None);
+
+    /// <summary>Adds <paramref name="tick"/> with its volume and quote; see <see cref="Append(int, long, string, DateTime, double)"/>.</summary>
+    public void Append(int partition, long offset, in Tick tick) =>
+        Append(partition, offset, tick.Symbol, tick.Timestamp, tick.Price, TickExtras.Of(tick.Volume, tick.Bid, tick.Ask));
+
+    private void Append(int partition, long offset, string symbol, DateTime timestamp, double price, in TickExtras extras)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!double.IsFinite(price) || price <= 0)
             throw new ArgumentOutOfRangeException(nameof(price), price, "a price is positive and finite");
+        if (!extras.IsValid)
+            throw new ArgumentOutOfRangeException(nameof(extras), extras, "a volume is non-negative and finite, a quote's bid positive and at most its ask");
         var p = _last is { } last && last.Id == partition ? last : PartitionFor(partition);
         if (offset > p.LastOffset) p.LastOffset = offset;
         long time = (timestamp.Kind == DateTimeKind.Local ? timestamp.ToUniversalTime() : timestamp).Ticks;
@@ -187,7 +198,7 @@ public sealed class TickHistory : IDisposable
             var entry = ring?.Entry ?? _symbols.GetValueOrDefault(symbol);
             if (entry is not null && time < _symbols.Cutoff(entry)) return;
             ring ??= AddRing(p, symbol);
-            int dropped = ring.Add(offset, time, price);
+            int dropped = ring.Add(offset, time, price, extras);
             p.Live += 1 - dropped;
             _symbols.Held += 1 - dropped;
             if (time > _symbols.Newest) _symbols.Newest = time;
@@ -198,9 +209,9 @@ public sealed class TickHistory : IDisposable
                 _symbols.Trim(entry);
             }
         }
-        int size = TickRecordFormat.RecordOverhead + ring.Utf8.Length;
+        int size = TickRecordFormat.RecordSize(ring.Utf8.Length, extras);
         if (HistoryPartition.WriteBufferSize - p.Buffered < size) WriteBuffer(p);
-        TickRecordFormat.EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price);
+        TickRecordFormat.EncodeRecord(p.Buffer.AsSpan(p.Buffered, size), ring.Utf8, offset, time, price, extras);
         p.Buffered += size;
         p.Records++;
     }
@@ -283,8 +294,8 @@ public sealed class TickHistory : IDisposable
 
     // The file format and crash recovery as TickHistoryFiles and the tests know them.
 
-    /// <inheritdoc cref="TickRecordFormat.ReadHeader"/>
-    internal static string? ReadHeader(FileStream stream) => TickRecordFormat.ReadHeader(stream);
+    /// <inheritdoc cref="TickRecordFormat.ReadHeader(FileStream, out uint)"/>
+    internal static string? ReadHeader(FileStream stream, out uint version) => TickRecordFormat.ReadHeader(stream, out version);
 
     /// <inheritdoc cref="TickRecordFormat.SymbolBytes"/>
     internal static byte[] SymbolBytes(string symbol) => TickRecordFormat.SymbolBytes(symbol);

@@ -59,8 +59,7 @@ public static class TickHistoryFiles
         {
             var path = File.Exists(file) ? file : file + TickHistory.OldSuffix;
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-            CheckHeader(stream, file);
-            using var records = new LoadableRecords(stream);
+            using var records = new LoadableRecords(stream, CheckHeader(stream, file));
             while (records.TryRead(out _, out _, out long time))
             {
                 ref var seen = ref CollectionsMarshal.GetValueRefOrAddDefault(symbols, records.Symbol, out bool exists);
@@ -97,15 +96,16 @@ public static class TickHistoryFiles
             }
             // No worker holds any of them now, so nothing beside them is in the middle of being written.
             foreach (var file in files) TickHistory.CleanUpAfterCrash(file);
+            var versions = new uint[files.Count];
             for (int i = 0; i < files.Count; i++)
             {
                 streams[i] ??= OpenExclusive(files[i]);
-                CheckHeader(streams[i]!, files[i]);
+                versions[i] = CheckHeader(streams[i]!, files[i]);
             }
             var removed = new (string File, long Removed)[files.Count];
             for (int i = 0; i < files.Count; i++)
             {
-                removed[i] = (files[i], Drop(streams[i]!, files[i], utf8, fromTime));
+                removed[i] = (files[i], Drop(streams[i]!, versions[i], files[i], utf8, fromTime));
                 streams[i] = null;
             }
             return removed;
@@ -129,19 +129,21 @@ public static class TickHistoryFiles
         }
     }
 
-    private static void CheckHeader(FileStream stream, string file)
+    /// <summary>The file's format version; throws when it is not one a worker would load.</summary>
+    private static uint CheckHeader(FileStream stream, string file)
     {
-        if (TickHistory.ReadHeader(stream) is { } problem)
+        if (TickHistory.ReadHeader(stream, out uint version) is { } problem)
             throw new InvalidDataException($"{file} is not a tick history file a worker would load ({problem})");
+        return version;
     }
 
     /// <summary>Rewrites the file without the symbol's ticks at or after <paramref name="from"/>, when it has any; disposes <paramref name="source"/>.</summary>
-    private static long Drop(FileStream source, string file, byte[] symbol, long from)
+    private static long Drop(FileStream source, uint version, string file, byte[] symbol, long from)
     {
         using (source)
         {
             long removed = 0, end = TickHistory.HeaderSize, seen = -1;
-            using (var records = new LoadableRecords(source))
+            using (var records = new LoadableRecords(source, version))
             {
                 while (records.TryRead(out var record, out var utf8, out long time))
                 {
@@ -158,7 +160,7 @@ public static class TickHistoryFiles
                 source.Position = 0;
                 source.ReadExactly(header);
                 target.Write(header);
-                using (var reader = new TickRecordReader(source))
+                using (var reader = new TickRecordReader(source, version))
                 {
                     for (long at = TickHistory.HeaderSize; at < end;)
                     {
@@ -188,9 +190,9 @@ public static class TickHistoryFiles
     /// A history file's records from the stream's position on, up to the first a worker would not load: one that
     /// <see cref="TickRecordReader"/> refuses, or one whose symbol is not valid UTF-8 or not valid.
     /// </summary>
-    private sealed class LoadableRecords(Stream stream) : IDisposable
+    private sealed class LoadableRecords(Stream stream, uint version) : IDisposable
     {
-        private readonly TickRecordReader _reader = new(stream);
+        private readonly TickRecordReader _reader = new(stream, version);
         private readonly HashSet<string> _valid = new(StringComparer.Ordinal);
         private readonly char[] _chars = new char[TickHistory.MaxSymbolBytes];
         private readonly byte[] _last = new byte[TickHistory.MaxSymbolBytes];

@@ -22,7 +22,7 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
             var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
             try
             {
-                if (TickRecordFormat.ReadHeader(stream) is { } problem)
+                if (TickRecordFormat.ReadHeader(stream, out uint version) is { } problem)
                 {
                     stream.Dispose();
                     var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
@@ -33,7 +33,7 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
                 {
                     var started = Stopwatch.GetTimestamp();
                     var p = new HistoryPartition(partition, path, stream);
-                    var (end, replayed) = ReadRecords(p, fromOffset);
+                    var (end, replayed) = ReadRecords(p, version, fromOffset);
                     // Ticks removed on purpose (history drop) were seen all the same.
                     p.LastOffset = Math.Max(p.LastOffset, Math.Min(TickHistory.ReadSeen(path), fromOffset - 1));
                     if (end < stream.Length)
@@ -54,6 +54,12 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
                         Rewrite(p);
                         LogRewound(logger, path, replayed, fromOffset);
                     }
+                    else if (version < TickRecordFormat.FormatVersion)
+                    {
+                        // Appends are of the current format: the file is rewritten in it first (what it holds is in memory).
+                        Rewrite(p);
+                    }
+                    if (version < TickRecordFormat.FormatVersion) LogUpgraded(logger, path, version, TickRecordFormat.FormatVersion);
                     LogLoaded(logger, path, p.Live, p.Rings.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     return p;
                 }
@@ -121,14 +127,14 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
     /// Reads records into <paramref name="p"/> up to the first bad one, skipping those at <paramref name="fromOffset"/>
     /// or later; returns where the bad one starts and how many were skipped.
     /// </summary>
-    private (long End, long Skipped) ReadRecords(HistoryPartition p, long fromOffset)
+    private (long End, long Skipped) ReadRecords(HistoryPartition p, uint version, long fromOffset)
     {
-        using var reader = new TickRecordReader(p.File);
+        using var reader = new TickRecordReader(p.File, version);
         var lookup = p.BySymbol.GetAlternateLookup<ReadOnlySpan<char>>();
         Span<char> chars = stackalloc char[TickRecordFormat.MaxSymbolBytes];
         long valid = TickRecordFormat.HeaderSize, skipped = 0;
         SymbolRing? previous = null;
-        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price))
+        while (reader.TryRead(out var record, out var utf8, out long offset, out long time, out double price, out var extras))
         {
             SymbolRing? ring = previous;
             if (ring is null || !utf8.SequenceEqual(ring.Utf8))
@@ -151,7 +157,7 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
                 if (offset > p.LastOffset) p.LastOffset = offset;
                 if (ring.Count == 0 || time >= ring.Last)
                 {
-                    p.Live += 1 - ring.Add(offset, time, price);
+                    p.Live += 1 - ring.Add(offset, time, price, extras);
                     if (time > p.LoadedNewest) p.LoadedNewest = time;
                 }
             }
@@ -182,6 +188,9 @@ internal sealed partial class TickHistoryLoader(string directory, int maxTicksPe
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tick history {File} has no valid header ({Reason}); set aside as {Aside}, the partition starts empty")]
     private static partial void LogSetAside(ILogger logger, string file, string reason, string aside);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: rewritten from format version {From} to {To}")]
+    private static partial void LogUpgraded(ILogger logger, string file, uint from, uint to);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tick history {File}: {Ticks} ticks recorded at offset {Offset} or later dropped; the consumer resumes there and delivers them again")]
     private static partial void LogRewound(ILogger logger, string file, long ticks, long offset);

@@ -79,6 +79,7 @@ internal sealed class TickHistoryQueries(SymbolTable symbols)
         var offsets = new long[64];
         var times = new long[64];
         var prices = new double[64];
+        var extras = new TickExtras[64];
         foreach (var rings in groups)
         {
             int start = ticks.Count;
@@ -96,13 +97,14 @@ internal sealed class TickHistoryQueries(SymbolTable symbols)
                         times = new long[Math.Max(n, times.Length * 2)];
                         prices = new double[times.Length];
                         offsets = new long[times.Length];
+                        extras = new TickExtras[times.Length];
                     }
-                    ring.CopyOldest(n, offsets, times, prices);
+                    ring.CopyOldest(n, offsets, times, prices, extras);
                 }
                 int at = ticks.Count;
                 CollectionsMarshal.SetCount(ticks, at + n);
                 var into = CollectionsMarshal.AsSpan(ticks)[at..];
-                for (int i = 0; i < n; i++) into[i] = new Tick(ring.Symbol, new DateTime(times[i], DateTimeKind.Utc), prices[i]);
+                for (int i = 0; i < n; i++) into[i] = extras[i].With(ring.Symbol, times[i], prices[i]);
             }
             if (rings.Length > 1)
             {
@@ -118,6 +120,6 @@ internal sealed class TickHistoryQueries(SymbolTable symbols)
     {
         if (ring.Removed) return;
         for (int age = Math.Max(0, ring.Count - most); age < ring.Count; age++)
-            into.Add(new Tick(ring.Symbol, new DateTime(ring.TimeAt(age), DateTimeKind.Utc), ring.PriceAt(age)));
+            into.Add(ring.TickAt(age));
     }
 }

@@ -15,10 +15,17 @@ internal static class TickRecordFormat
 {
     public const int HeaderSize = 8;
     public const int MaxSymbolBytes = 256;
-    /// <summary>A record's bytes besides its symbol: the symbol's length, the offset, the time, the price and the checksum.</summary>
-    public const int RecordOverhead = 2 + 8 + 8 + 8 + 4;
-    public const int MaxRecordSize = RecordOverhead + MaxSymbolBytes;
-    private const uint FormatVersion = 2;
+    /// <summary>
+    /// A record's bytes besides its symbol and its optional fields: the symbol's length, the offset, the time, the price,
+    /// the flags byte (format 3 on) and the checksum.
+    /// </summary>
+    public const int RecordOverhead = 2 + 8 + 8 + 8 + 1 + 4;
+    public const int MaxRecordSize = RecordOverhead + 3 * 8 + MaxSymbolBytes;
+    /// <summary>The format written: 3 adds the flags byte and the optional volume, bid and ask. Files of 2 are read (and rewritten as 3).</summary>
+    public const uint FormatVersion = 3;
+    public const uint OldestReadable = 2;
+    private const byte HasVolume = 1, HasQuote = 2;
+    private const int Version2Overhead = RecordOverhead - 1;
 
     private static ReadOnlySpan<byte> Magic => "SLTH"u8;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -43,15 +50,19 @@ internal static class TickRecordFormat
         Utf8.ToUtf16(utf8, chars, out _, out length, replaceInvalidSequences: false) == OperationStatus.Done;
 
     /// <summary>Reads the header from the stream's position; null when it is valid, else why it is not.</summary>
-    public static string? ReadHeader(FileStream stream)
+    public static string? ReadHeader(FileStream stream) => ReadHeader(stream, out _);
+
+    /// <summary>Reads the header from the stream's position, with the file's format version; null when it is valid, else why it is not.</summary>
+    public static string? ReadHeader(FileStream stream, out uint version)
     {
+        version = 0;
         Span<byte> header = stackalloc byte[HeaderSize];
         if (stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
             return $"{stream.Length} bytes, shorter than the header";
         if (!header[..4].SequenceEqual(Magic))
             return "not a tick history file";
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-        return version == FormatVersion ? null : $"format version {version}, not {FormatVersion}";
+        version = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        return version is >= OldestReadable and <= FormatVersion ? null : $"format version {version}, this build reads {OldestReadable} to {FormatVersion}";
     }
 
     /// <summary>Writes the header, <see cref="HeaderSize"/> bytes.</summary>
@@ -62,38 +73,79 @@ internal static class TickRecordFormat
     }
 
     /// <summary>
-    /// Decodes the record at the start of <paramref name="data"/>; false when it is incomplete, fails its checksum or
-    /// holds an invalid time or price (its symbol is for the caller to check).
+    /// Decodes the record of format <paramref name="version"/> at the start of <paramref name="data"/>; false when it is
+    /// incomplete, fails its checksum or holds an invalid time, price or optional field (its symbol is for the caller to
+    /// check). Absent optional fields read as NaN.
     /// </summary>
-    public static bool TryReadRecord(ReadOnlySpan<byte> data, out int size, out long offset, out long time, out double price)
+    public static bool TryReadRecord(ReadOnlySpan<byte> data, uint version, out int size, out long offset, out long time, out double price, out TickExtras extras)
     {
         size = 0;
         offset = 0;
         time = 0;
         price = 0;
+        extras = TickExtras.None;
         if (data.Length < 2) return false;
         int n = BinaryPrimitives.ReadUInt16LittleEndian(data);
-        if (n is 0 or > MaxSymbolBytes || data.Length < n + RecordOverhead) return false;
-        size = n + RecordOverhead;
+        int overhead = version >= 3 ? RecordOverhead : Version2Overhead;
+        if (n is 0 or > MaxSymbolBytes || data.Length < n + overhead) return false;
+        byte flags = version >= 3 ? data[26 + n] : (byte)0;
+        if ((flags & ~(HasVolume | HasQuote)) != 0) return false;
+        size = n + overhead + Extras(flags) * 8;
+        if (data.Length < size) return false;
         if (BinaryPrimitives.ReadUInt32LittleEndian(data[(size - 4)..]) != Checksum(data[..(size - 4)])) return false;
         offset = BinaryPrimitives.ReadInt64LittleEndian(data[(2 + n)..]);
         time = BinaryPrimitives.ReadInt64LittleEndian(data[(10 + n)..]);
         price = BinaryPrimitives.ReadDoubleLittleEndian(data[(18 + n)..]);
-        return time >= 0 && time <= DateTime.MaxValue.Ticks && double.IsFinite(price) && price > 0;
+        int at = 27 + n;
+        double volume = double.NaN, bid = double.NaN, ask = double.NaN;
+        if ((flags & HasVolume) != 0)
+        {
+            volume = BinaryPrimitives.ReadDoubleLittleEndian(data[at..]);
+            at += 8;
+        }
+        if ((flags & HasQuote) != 0)
+        {
+            bid = BinaryPrimitives.ReadDoubleLittleEndian(data[at..]);
+            ask = BinaryPrimitives.ReadDoubleLittleEndian(data[(at + 8)..]);
+        }
+        extras = new TickExtras(volume, bid, ask);
+        return time >= 0 && time <= DateTime.MaxValue.Ticks && double.IsFinite(price) && price > 0 && extras.IsValid;
     }
 
+    /// <summary>The size of the record <see cref="EncodeRecord"/> writes for a symbol of <paramref name="symbolBytes"/> bytes.</summary>
+    public static int RecordSize(int symbolBytes, in TickExtras extras) => symbolBytes + RecordOverhead + Extras(Flags(extras)) * 8;
+
     /// <summary>Encodes a record of the symbol <paramref name="utf8"/>; returns its size.</summary>
-    public static int EncodeRecord(Span<byte> into, byte[] utf8, long offset, long time, double price)
+    public static int EncodeRecord(Span<byte> into, byte[] utf8, long offset, long time, double price, in TickExtras extras)
     {
         int n = utf8.Length;
+        byte flags = Flags(extras);
         BinaryPrimitives.WriteUInt16LittleEndian(into, (ushort)n);
         utf8.CopyTo(into[2..]);
         BinaryPrimitives.WriteInt64LittleEndian(into[(2 + n)..], offset);
         BinaryPrimitives.WriteInt64LittleEndian(into[(10 + n)..], time);
         BinaryPrimitives.WriteDoubleLittleEndian(into[(18 + n)..], price);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[(26 + n)..], Checksum(into[..(26 + n)]));
-        return n + RecordOverhead;
+        into[26 + n] = flags;
+        int at = 27 + n;
+        if ((flags & HasVolume) != 0)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(into[at..], extras.Volume);
+            at += 8;
+        }
+        if ((flags & HasQuote) != 0)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(into[at..], extras.Bid);
+            BinaryPrimitives.WriteDoubleLittleEndian(into[(at + 8)..], extras.Ask);
+            at += 16;
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(into[at..], Checksum(into[..at]));
+        return at + 4;
     }
+
+    private static byte Flags(in TickExtras extras) =>
+        (byte)((double.IsNaN(extras.Volume) ? 0 : HasVolume) | (double.IsNaN(extras.Bid) ? 0 : HasQuote));
+
+    private static int Extras(byte flags) => ((flags & HasVolume) != 0 ? 1 : 0) + ((flags & HasQuote) != 0 ? 2 : 0);
 
     private static uint Checksum(ReadOnlySpan<byte> data)
     {

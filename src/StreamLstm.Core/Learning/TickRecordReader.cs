@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers;
 
 namespace StreamLstm.Learning;
@@ -6,14 +7,18 @@ namespace StreamLstm.Learning;
 /// Reads a history file's records from the stream's position on, through a 1 MB buffer, up to the first that is
 /// incomplete, fails its checksum or holds an invalid time or price (its symbol is for the caller to check).
 /// </summary>
-internal sealed class TickRecordReader(Stream stream) : IDisposable
+internal sealed class TickRecordReader(Stream stream, uint version) : IDisposable
 {
     private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
     private int _pos, _end;
     private bool _eof;
 
     /// <summary>The next record, whole and as its fields; the spans are valid until the next call.</summary>
-    public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price)
+    public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price) =>
+        TryRead(out record, out utf8, out offset, out time, out price, out _);
+
+    /// <summary>The next record, with its volume and quote.</summary>
+    public bool TryRead(out ReadOnlySpan<byte> record, out ReadOnlySpan<byte> utf8, out long offset, out long time, out double price, out TickExtras extras)
     {
         if (_end - _pos < TickRecordFormat.MaxRecordSize && !_eof)
         {
@@ -25,13 +30,13 @@ internal sealed class TickRecordReader(Stream stream) : IDisposable
             _end += read;
         }
         var data = _buffer.AsSpan(_pos, _end - _pos);
-        if (!TickRecordFormat.TryReadRecord(data, out int size, out offset, out time, out price))
+        if (!TickRecordFormat.TryReadRecord(data, version, out int size, out offset, out time, out price, out extras))
         {
             record = utf8 = default;
             return false;
         }
         record = data[..size];
-        utf8 = record.Slice(2, size - TickRecordFormat.RecordOverhead);
+        utf8 = record.Slice(2, BinaryPrimitives.ReadUInt16LittleEndian(record));
         _pos += size;
         return true;
     }

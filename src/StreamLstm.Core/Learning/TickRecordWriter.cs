@@ -11,6 +11,7 @@ internal sealed class TickRecordWriter
     private int _used;
     private long[] _offsets = new long[64], _times = new long[64];
     private double[] _prices = new double[64];
+    private TickExtras[] _extras = new TickExtras[64];
 
     public TickRecordWriter(FileStream stream)
     {
@@ -25,9 +26,9 @@ internal sealed class TickRecordWriter
         if (_times.Length < n)
         {
             int length = Math.Max(n, _times.Length * 2);
-            (_offsets, _times, _prices) = (new long[length], new long[length], new double[length]);
+            (_offsets, _times, _prices, _extras) = (new long[length], new long[length], new double[length], new TickExtras[length]);
         }
-        ring.CopyOldest(n, _offsets, _times, _prices);
+        ring.CopyOldest(n, _offsets, _times, _prices, _extras);
     }
 
     /// <summary>Encodes the <paramref name="n"/> ticks copied last as records of the symbol <paramref name="utf8"/>.</summary>
@@ -36,7 +37,7 @@ internal sealed class TickRecordWriter
         for (int j = 0; j < n; j++)
         {
             if (_buffer.Length - _used < TickRecordFormat.MaxRecordSize) Flush();
-            _used += TickRecordFormat.EncodeRecord(_buffer.AsSpan(_used), utf8, _offsets[j], _times[j], _prices[j]);
+            _used += TickRecordFormat.EncodeRecord(_buffer.AsSpan(_used), utf8, _offsets[j], _times[j], _prices[j], _extras[j]);
         }
     }
 

@@ -28,6 +28,7 @@ public sealed record BakedInSetting(string Key, string Configured, string Versio
         (nameof(ModelSettings.Window), s => s.Window),
         (nameof(ModelSettings.BurnIn), s => s.BurnIn),
         (nameof(ModelSettings.Warmup), s => s.Warmup),
+        (nameof(ModelSettings.Features), s => s.Features),
     ];
 
     /// <summary>The warning with the values in place of the placeholders (for a console rather than a logger).</summary>
@@ -46,6 +47,7 @@ public sealed record BakedInSetting(string Key, string Configured, string Versio
         Shape
             .Where(s => given.Any(k => string.Equals(k, s.Name, StringComparison.OrdinalIgnoreCase)))
             .Where(s => !Equals(s.Value(configured), s.Value(trained)))
+            .Where(s => s.Name != nameof(ModelSettings.Features) || configured.Features != Features.FeatureSets.Auto) // auto: whatever the training chose
             .Select(s => new BakedInSetting($"Model:{s.Name}", Text(s.Value(configured)), version, Text(s.Value(trained))))
             .ToList();
 

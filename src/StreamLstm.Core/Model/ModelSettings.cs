@@ -6,8 +6,33 @@ namespace StreamLstm.Model;
 /// <summary>The shape of the forecaster (configuration section <c>Model</c>).</summary>
 public sealed record ModelSettings
 {
-    /// <summary>Features per tick; fixed by <see cref="SymbolFeatures"/>. Stored so a mismatched model is refused.</summary>
-    public int InputSize { get; init; } = SymbolFeatures.Count;
+    private readonly int? _inputSize;
+
+    /// <summary>
+    /// The features the model reads (<see cref="FeatureSets"/>): <c>price</c>, <c>quote</c> (adds bid, ask, volume and
+    /// tick intensity), or <c>auto</c> (default): chosen when the model is trained, <c>quote</c> only where the training
+    /// ticks carry quotes or volumes and a quote model scores better on the validation split. Baked into a version.
+    /// </summary>
+    public string Features { get; init; } = FeatureSets.Auto;
+
+    /// <summary>
+    /// Inputs per tick: the first this many of <see cref="SymbolFeatures"/>, by <see cref="Features"/> unless given.
+    /// Stored with a version, which is how a version from before <see cref="Features"/> existed says it reads prices.
+    /// </summary>
+    public int InputSize
+    {
+        get => _inputSize ?? FeatureSets.InputSize(Features);
+        init => _inputSize = value;
+    }
+
+    /// <summary>These settings reading <paramref name="set"/> (<c>price</c> or <c>quote</c>).</summary>
+    public ModelSettings WithFeatures(string set) => this with { Features = set, InputSize = FeatureSets.InputSize(set) };
+
+    /// <summary>
+    /// A stored version's settings with <see cref="Features"/> resolved: a version stored before the setting existed
+    /// (so <c>auto</c> when read) reads what its input size says.
+    /// </summary>
+    public ModelSettings Resolved() => Features == FeatureSets.Auto ? WithFeatures(FeatureSets.Of(InputSize)) : this;
 
     /// <summary>LSTM hidden units per layer. Default 64.</summary>
     [Range(1, 1024)]
@@ -46,7 +71,11 @@ public sealed record ModelSettings
         Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
         if (BurnIn >= Window)
             throw new ValidationException($"Model:BurnIn ({BurnIn}) must be less than Model:Window ({Window})");
-        if (InputSize != SymbolFeatures.Count)
-            throw new ValidationException($"model input size {InputSize} does not match this build's {SymbolFeatures.Count} features");
+        if (!FeatureSets.All.Contains(Features))
+            throw new ValidationException($"Model:Features is '{Features}'; it must be one of {string.Join(", ", FeatureSets.All)}");
+        if (InputSize is not (SymbolFeatures.PriceCount or SymbolFeatures.Count)
+            || (Features != FeatureSets.Auto && InputSize != FeatureSets.InputSize(Features)))
+            throw new ValidationException($"model input size {InputSize} does not match Model:Features '{Features}' " +
+                $"(this build reads {SymbolFeatures.PriceCount} price or {SymbolFeatures.Count} quote features)");
     }
 }

@@ -58,7 +58,7 @@ internal static class ModelVersionFiles
             throw new ModelStoreException($"model version '{id}': {ConfigFile} calibration does not have {h} horizons");
         if (shrink.Any(v => !double.IsFinite(v) || v < 0 || v > 1) || scale.Any(v => !double.IsFinite(v) || v <= 0))
             throw new ModelStoreException($"model version '{id}': {ConfigFile} calibration holds values out of range");
-        return config;
+        return config with { Model = config.Model.Resolved() };
     }
 
     /// <summary>Refuses metadata that names another version.</summary>

@@ -6,4 +6,8 @@ namespace StreamLstm.Model;
 /// <param name="Validation">Figures on the validation split.</param>
 /// <param name="Epochs">Epochs run (early stopping may end before the maximum).</param>
 /// <param name="WindowsPerEpoch">Training windows per epoch.</param>
-public sealed record TrainingResult(LstmForecaster Network, Calibration Calibration, ValidationSummary Validation, int Epochs, int WindowsPerEpoch);
+public sealed record TrainingResult(LstmForecaster Network, Calibration Calibration, ValidationSummary Validation, int Epochs, int WindowsPerEpoch)
+{
+    /// <summary>With <c>Model:Features</c> <c>auto</c>: the feature set kept and why (null when the set was given).</summary>
+    public string? FeatureChoice { get; init; }
+}

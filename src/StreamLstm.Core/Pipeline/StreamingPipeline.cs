@@ -359,7 +359,7 @@ public sealed partial class StreamingPipeline
         {
             try
             {
-                foreach (var (offset, tick) in read.Result) history.Append(partition, offset, tick.Symbol, tick.Timestamp, tick.Price);
+                foreach (var (offset, tick) in read.Result) history.Append(partition, offset, tick);
                 history.Flush();
                 Counters.AddHistoryBackfilled(read.Result.Count);
                 LogBackfilled(_logger, partition, read.Result.Count, took.TotalMilliseconds);

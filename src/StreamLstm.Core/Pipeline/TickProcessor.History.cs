@@ -49,7 +49,7 @@ public sealed partial class TickProcessor
     {
         try
         {
-            history.Append(ingested.Position.Partition, ingested.Position.Offset, ingested.Tick.Symbol, ingested.Tick.Timestamp, ingested.Tick.Price);
+            history.Append(ingested.Position.Partition, ingested.Position.Offset, ingested.Tick);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

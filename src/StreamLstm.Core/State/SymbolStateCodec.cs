@@ -15,12 +15,15 @@ namespace StreamLstm.State;
 public static class SymbolStateCodec
 {
     /// <summary>
-    /// The format written: 2 adds the output profile's state (<see cref="SymbolOutput"/>). Records of version 1 are read
-    /// as without it; records of any other version are unreadable (re-warmed from history instead).
+    /// The format written: 2 adds the output profile's state (<see cref="SymbolOutput"/>); 3 the quote features' state
+    /// and feature rows of all <see cref="Features.SymbolFeatures.Count"/> features. Records of versions 1 and 2 are read
+    /// as without them (rows of the <see cref="Features.SymbolFeatures.PriceCount"/> price features, the quote features
+    /// 0: exact for a <c>price</c> model, which is all those versions served); records of any other version are
+    /// unreadable (re-warmed from history instead).
     /// </summary>
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
 
-    private static bool Readable(byte version) => version is 1 or FormatVersion;
+    private static bool Readable(byte version) => version is >= 1 and <= FormatVersion;
 
     /// <summary>The state of <paramref name="state"/>, advanced by <paramref name="model"/>, covering its ticks through <paramref name="through"/>.</summary>
     public static byte[] Encode(SymbolState state, string model, long through) => new Encoder().Encode(state, model, through);
@@ -34,11 +37,14 @@ public static class SymbolStateCodec
         public Encoder() => _writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true);
 
         /// <summary>See <see cref="SymbolStateCodec.Encode"/>.</summary>
-        public byte[] Encode(SymbolState state, string model, long through)
+        public byte[] Encode(SymbolState state, string model, long through) => Encode(state, model, through, FormatVersion);
+
+        /// <summary>In the layout of an older <paramref name="version"/>, so the tests can check how this build reads one.</summary>
+        internal byte[] Encode(SymbolState state, string model, long through, byte version)
         {
             _buffer.SetLength(0);
             var writer = _writer;
-            writer.Write(FormatVersion);
+            writer.Write(version);
             writer.Write(model);
             writer.Write(through);
             writer.Write(state.Partition);
@@ -46,12 +52,15 @@ public static class SymbolStateCodec
             writer.Write(state.Repeat);
             writer.Write(state.LateTicks);
             writer.Write(state.LateInARow);
-            state.Features.WriteTo(writer);
+            state.Features.WriteTo(writer, withQuotes: version >= 3);
             state.Recurrent.WriteTo(writer);
-            state.Window.WriteTo(writer);
+            state.Window.WriteTo(writer, version >= 3 ? Features.SymbolFeatures.Count : Features.SymbolFeatures.PriceCount);
             state.Tracker.WriteTo(writer);
-            writer.Write(state.Output is not null);
-            state.Output?.WriteTo(writer);
+            if (version >= 2)
+            {
+                writer.Write(state.Output is not null);
+                state.Output?.WriteTo(writer);
+            }
             writer.Flush();
             return _buffer.ToArray();
         }
@@ -112,13 +121,13 @@ public static class SymbolStateCodec
             state.Repeat = reader.ReadInt32();
             state.LateTicks = reader.ReadInt64();
             state.LateInARow = reader.ReadInt32();
-            state.Features.ReadFrom(reader);
+            state.Features.ReadFrom(reader, withQuotes: version >= 3);
             if (!state.Recurrent.ReadFrom(reader))
             {
                 problem = $"it was written for model {model}, of another size than {settings.Layers}x{settings.HiddenSize}";
                 return false;
             }
-            state.Window.ReadFrom(reader);
+            state.Window.ReadFrom(reader, version >= 3 ? Features.SymbolFeatures.Count : Features.SymbolFeatures.PriceCount);
             if (!state.Tracker.ReadFrom(reader))
             {
                 problem = $"it was written for model {model}, with another number of horizons than {settings.Horizons}";

@@ -54,7 +54,7 @@ public static class BacktestVerb
     }
 
     internal static string Summary(BacktestResult r) =>
-        $"{r.Model} h={r.Horizon}: n={r.Overall.N} rel_mae={r.Overall.RelMae:F4} mae={r.Overall.Mae:G5} " +
+        $"{r.Model} ({r.Features} features) h={r.Horizon}: n={r.Overall.N} rel_mae={r.Overall.RelMae:F4} mae={r.Overall.Mae:G5} " +
         $"directional={r.Overall.DirectionalAccuracy:F3} coverage80={r.Overall.Coverage80:F3} width={r.Overall.IntervalWidth:P3} " +
         $"(rolling-vol band: coverage80={r.Baseline.Coverage80:F3} width={r.Baseline.IntervalWidth:P3}); " +
         $"interval_score={r.Overall.IntervalScore:G4} vs naive {r.Naive.IntervalScore:G4} (ratio {Ratio(r.IntervalScoreVsNaive)}) " +

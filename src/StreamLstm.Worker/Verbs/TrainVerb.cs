@@ -64,6 +64,7 @@ public static class TrainVerb
                 result = trainer.Train(series, progress);
                 task.Value = task.MaxValue;
             });
+        if (result!.FeatureChoice is { } choice) Console.WriteLine($"features (Model:Features auto): {choice}");
         return result!;
     }
 

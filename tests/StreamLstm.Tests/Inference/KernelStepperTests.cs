@@ -20,6 +20,17 @@ public class KernelStepperTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void A_quote_model_reading_all_nine_features_matches_torchsharp(int batch)
+    {
+        var settings = new ModelSettings { HiddenSize = 32, Layers = 2, Horizons = 3 }.WithFeatures(FeatureSets.Quote);
+        Assert.Equal(SymbolFeatures.Count, settings.InputSize);
+        var worst = CompareWithTorch(settings, batch, steps: 100, seed: 24);
+        Assert.True(worst < Tolerance, $"largest difference {worst:E2}");
+    }
+
+    [Theory]
     [InlineData(1, 13, 3, 1)]
     [InlineData(1, 13, 3, 9)]
     [InlineData(3, 13, 2, 5)]
@@ -54,7 +65,7 @@ public class KernelStepperTests
         var settings = new ModelSettings { HiddenSize = 13, Layers = 2, Horizons = 3 };
         using var network = new LstmForecaster(settings);
         var stepper = new KernelStepper(network, vectorized);
-        int f = SymbolFeatures.Count, outputs = settings.OutputSize;
+        int f = settings.InputSize, outputs = settings.OutputSize;
         var random = new Random(8);
         var batched = NewStates(settings, symbols);
         var alone = NewStates(settings, symbols);
@@ -112,7 +123,7 @@ public class KernelStepperTests
         var stepper = new KernelStepper(network);
         var raw = new float[network.Settings.OutputSize];
 
-        Assert.Throws<ArgumentException>(() => stepper.Step([new RecurrentState(1, 16)], new float[SymbolFeatures.Count], raw));
+        Assert.Throws<ArgumentException>(() => stepper.Step([new RecurrentState(1, 16)], new float[network.Settings.InputSize], raw));
     }
 
     private static long AllocatedOnCallingThread(int batch, int calls)
@@ -122,7 +133,7 @@ public class KernelStepperTests
         using var network = new LstmForecaster(settings);
         var stepper = new KernelStepper(network);
         var states = NewStates(settings, batch);
-        var inputs = RandomRow(new Random(3), batch * SymbolFeatures.Count);
+        var inputs = RandomRow(new Random(3), batch * settings.InputSize);
         var raw = new float[batch * settings.OutputSize];
         for (int i = 0; i < 5; i++) stepper.Step(states, inputs, raw);
 
@@ -147,7 +158,7 @@ public class KernelStepperTests
         double worst = 0;
         for (int t = 0; t < steps; t++)
         {
-            var inputs = RandomRow(random, batch * SymbolFeatures.Count);
+            var inputs = RandomRow(random, batch * settings.InputSize);
             kernel.Step(kernelStates, inputs, kernelRaw);
             torchStepper.Step(torchStates, inputs, torchRaw);
             worst = Math.Max(worst, LargestDifference(kernelRaw, torchRaw));

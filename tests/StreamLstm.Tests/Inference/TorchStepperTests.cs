@@ -16,7 +16,7 @@ public class TorchStepperTests
         using var network = new LstmForecaster(settings);
         network.eval();
         const int symbols = 5, steps = 80;
-        int f = SymbolFeatures.Count, outputs = settings.OutputSize;
+        int f = settings.InputSize, outputs = settings.OutputSize;
         var random = new Random(5);
         var x = Enumerable.Range(0, symbols * steps * f).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
@@ -51,7 +51,7 @@ public class TorchStepperTests
         var settings = new ModelSettings { HiddenSize = 16, Layers = 2, Horizons = 2 };
         using var network = new LstmForecaster(settings);
         var stepper = new TorchStepper(network);
-        int f = SymbolFeatures.Count, outputs = settings.OutputSize;
+        int f = settings.InputSize, outputs = settings.OutputSize;
         var alone = new RecurrentState(settings.Layers, settings.HiddenSize);
         var batched = Enumerable.Range(0, 3).Select(_ => new RecurrentState(settings.Layers, settings.HiddenSize)).ToList();
         var random = new Random(9);

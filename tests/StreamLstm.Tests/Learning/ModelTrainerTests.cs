@@ -24,6 +24,65 @@ public class ModelTrainerTests
         b.Network.Dispose();
     }
 
+    /// <summary>
+    /// Quote ticks whose next move follows where the price sat in the spread (as a trade at the ask often precedes a
+    /// rise): visible to a quote model's features, all but hidden from a price model, as the spread is a tenth of a move.
+    /// </summary>
+    private static List<Tick> QuotesThatPredict(int symbols, int perSymbol, int seed)
+    {
+        var random = new Random(seed);
+        var ticks = new List<Tick>();
+        var mids = Enumerable.Repeat(100.0, symbols).ToArray();
+        var start = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (int t = 0; t < perSymbol; t++)
+        {
+            for (int k = 0; k < symbols; k++)
+            {
+                double position = 2 * random.NextDouble() - 1, half = mids[k] * 0.0001;
+                double price = mids[k] + position * half;
+                ticks.Add(new Tick($"Q{k}", start.AddMinutes(t), Math.Round(price, 6), 1000, Math.Round(mids[k] - half, 6), Math.Round(mids[k] + half, 6)));
+                double noise = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                mids[k] *= Math.Exp(0.001 * (0.8 * position + 0.4 * noise));
+            }
+        }
+        return ticks;
+    }
+
+    [Fact]
+    public void With_features_auto_a_quote_model_is_kept_where_the_quotes_predict_better_on_the_validation_split()
+    {
+        var ticks = QuotesThatPredict(3, 1200, seed: 8);
+        var training = SmallModel.Training with { Epochs = 15, Stride = 2 };
+        var auto = new ModelTrainer(SmallModel.Settings with { Features = FeatureSets.Auto }, training).Train(SymbolSeries.FromTicks(ticks, SmallModel.Settings.Warmup));
+        var price = new ModelTrainer(SmallModel.Settings.WithFeatures(FeatureSets.Price), training).Train(SymbolSeries.FromTicks(ticks, SmallModel.Settings.Warmup));
+        try
+        {
+            Assert.True(auto.Network.Settings.Features == FeatureSets.Quote, auto.FeatureChoice);
+            Assert.Equal(SymbolFeatures.Count, auto.Network.Settings.InputSize);
+            Assert.True(auto.Validation.Loss < price.Validation.Loss, $"{auto.Validation.Loss} vs price {price.Validation.Loss}");
+            Assert.StartsWith("quote: validation loss", auto.FeatureChoice);
+            Assert.Contains("100% of the steps carry a quote or a volume", auto.FeatureChoice);
+            Assert.Null(price.FeatureChoice);
+        }
+        finally
+        {
+            auto.Network.Dispose();
+            price.Network.Dispose();
+        }
+    }
+
+    [Fact]
+    public void With_features_auto_ticks_without_quotes_or_volumes_train_a_price_model_only()
+    {
+        var ticks = SyntheticTicks.Generate(3, 600, seed: 9).Select(t => t with { Volume = null }).ToList();
+        var result = new ModelTrainer(SmallModel.Settings with { Features = FeatureSets.Auto }, SmallModel.Training)
+            .Train(SymbolSeries.FromTicks(ticks, SmallModel.Settings.Warmup));
+        Assert.Equal(FeatureSets.Price, result.Network.Settings.Features);
+        Assert.Equal(SymbolFeatures.PriceCount, result.Network.Settings.InputSize);
+        Assert.Equal("price: 0% of the steps carry a quote or a volume, under half", result.FeatureChoice);
+        result.Network.Dispose();
+    }
+
     [Fact]
     public void Training_never_sees_the_validation_tail()
     {
@@ -90,7 +149,7 @@ public class ModelTrainerTests
     public void Native_memory_stays_flat_across_epochs()
     {
         var ticks = SyntheticTicks.Generate(4, 2000, seed: 10);
-        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3 };
+        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3 }.WithFeatures(FeatureSets.Price);
         var rss = new List<long>();
         var progress = new Recorder(_ =>
         {

@@ -83,6 +83,104 @@ public class TickHistoryTests
     }
 
     [Fact]
+    public void Volumes_and_quotes_survive_a_restart_and_a_rewind_as_they_were_appended()
+    {
+        using var dir = new TempDirectory();
+        var expected = new List<Tick>();
+        using (var history = new TickHistory(Settings(dir), Topic))
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                var plain = At(i % 2 == 0 ? "Q" : "P", i, 100 + i * 0.25);
+                // Q carries a quote, with a volume on every third tick; P only a volume, from its 10th tick on.
+                var tick = plain.Symbol == "Q"
+                    ? plain with { Bid = plain.Price - 0.01, Ask = plain.Price + 0.02, Volume = i % 3 == 0 ? i * 10.0 : null }
+                    : plain with { Volume = i >= 20 ? 5.0 + i : null };
+                history.Append(0, _offset++, tick);
+                expected.Add(tick);
+            }
+            history.Flush();
+        }
+        Assert.Equal(expected.OrderBy(t => t.Symbol != "Q").ToList(), Reopened(Settings(dir), 0));
+
+        // A rewind rewrites the file from memory: what it keeps keeps its quotes.
+        using (var history = new TickHistory(Settings(dir), Topic))
+        {
+            history.Open(0, fromOffset: 30);
+        }
+        Assert.Equal(expected.Take(30).OrderBy(t => t.Symbol != "Q").ToList(), Reopened(Settings(dir), 0));
+    }
+
+    [Fact]
+    public void An_invalid_volume_or_quote_is_refused()
+    {
+        using var dir = new TempDirectory();
+        using var history = new TickHistory(Settings(dir), Topic);
+        Assert.Throws<ArgumentOutOfRangeException>(() => history.Append(0, 0, At("X", 1, 2) with { Volume = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => history.Append(0, 0, At("X", 1, 2) with { Bid = 3, Ask = 2 }));
+        Assert.Equal(0, history.Ticks);
+    }
+
+    [Fact]
+    public void A_file_of_format_version_2_is_read_and_rewritten_in_the_current_format()
+    {
+        using var dir = new TempDirectory();
+        var settings = Settings(dir);
+        Directory.CreateDirectory(settings.Directory);
+        var old = new[] { At("EUR/USD", 1, 1.1), At("日経225", 1, 30000), At("EUR/USD", 2, 1.2) };
+        string path;
+        using (var history = new TickHistory(settings, Topic))
+            path = history.FilePath(0);
+        // Version 2's records: [u16 n][symbol][i64 offset][i64 time][f64 price][u32 CRC-32C], no flags.
+        using (var file = new BinaryWriter(File.Create(path)))
+        {
+            file.Write("SLTH"u8);
+            file.Write(2u);
+            long offset = 0;
+            foreach (var tick in old)
+            {
+                var record = new MemoryStream();
+                using (var writer = new BinaryWriter(record, Encoding.UTF8, leaveOpen: true))
+                {
+                    var utf8 = Encoding.UTF8.GetBytes(tick.Symbol);
+                    writer.Write((ushort)utf8.Length);
+                    writer.Write(utf8);
+                    writer.Write(offset++);
+                    writer.Write(tick.Timestamp.Ticks);
+                    writer.Write(tick.Price);
+                }
+                uint crc = ~0u;
+                foreach (var b in record.ToArray()) crc = System.Numerics.BitOperations.Crc32C(crc, b);
+                file.Write(record.ToArray());
+                file.Write(~crc);
+            }
+        }
+
+        var logger = new ListLoggerFactory();
+        var quoted = At("EUR/USD", 3, 1.3) with { Bid = 1.29, Ask = 1.31, Volume = 7 };
+        using (var history = new TickHistory(settings, Topic, logger))
+        {
+            history.Open(0);
+            Assert.Equal(old.OrderBy(t => t.Symbol != "EUR/USD").ToList(), history.Snapshot());
+            Assert.Contains(logger.Entries, e => e.Message.Contains("rewritten from format version 2 to 3"));
+            history.Append(0, 3, quoted);
+        }
+        using (var file = File.OpenRead(path))
+        {
+            var header = new byte[8];
+            file.ReadExactly(header);
+            Assert.Equal(3u, BitConverter.ToUInt32(header, 4));
+        }
+        var quiet = new ListLoggerFactory();
+        using (var history = new TickHistory(settings, Topic, quiet))
+        {
+            history.Open(0);
+            Assert.Equal(old.Append(quoted).OrderBy(t => t.Symbol != "EUR/USD").ToList(), history.Snapshot());
+        }
+        Assert.DoesNotContain(quiet.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
     public void Ticks_with_equal_timestamps_are_all_kept_and_older_ones_ignored()
     {
         using var dir = new TempDirectory();
@@ -283,7 +381,7 @@ public class TickHistoryTests
             }
             path = history.FilePath(0);
         }
-        var lastRecord = 2 + Encoding.UTF8.GetByteCount(expected[^1].Symbol) + 8 + 8 + 8 + 4;
+        var lastRecord = 2 + Encoding.UTF8.GetByteCount(expected[^1].Symbol) + 8 + 8 + 8 + 1 + 4;
         var garbage = Enumerable.Range(0, 37).Select(i => (byte)(0xA5 ^ i)).ToArray();
         using (var file = new FileStream(path, FileMode.Open))
         {

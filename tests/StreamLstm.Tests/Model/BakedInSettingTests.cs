@@ -22,6 +22,21 @@ public class BakedInSettingTests
     }
 
     [Fact]
+    public void Model_features_given_as_a_set_the_model_does_not_read_is_warned_about_and_auto_never_is()
+    {
+        var trained = Trained.WithFeatures("price");
+        Assert.Equal([new BakedInSetting("Model:Features", "quote", "v2", "price")],
+            BakedInSetting.Find(Trained with { Features = "quote" }, Given("Features"), "v2", trained));
+        Assert.Empty(BakedInSetting.Find(Trained with { Features = "auto" }, Given("Features"), "v2", trained));
+    }
+
+    [Theory]
+    [InlineData("quotes", "Model:Features is 'quotes'")]
+    [InlineData("Price", "Model:Features is 'Price'")]
+    public void An_unknown_feature_set_is_refused_naming_the_key(string features, string message) =>
+        Assert.Contains(message, Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() => (Trained with { Features = features }).Validate()).Message);
+
+    [Fact]
     public void A_setting_left_at_its_default_is_not_warned_about_even_when_the_model_differs() =>
         Assert.Empty(BakedInSetting.Find(new ModelSettings(), Given(), "v1", Trained));
 

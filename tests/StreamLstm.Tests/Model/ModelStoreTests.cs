@@ -33,7 +33,8 @@ public class ModelStoreTests
         using var loaded = store.LoadCurrent();
         Assert.Equal(trained.Calibration.Shrink, loaded.Calibration.Shrink);
         Assert.Equal(trained.Calibration.IntervalScale, loaded.Calibration.IntervalScale);
-        Assert.Equal(SmallModel.Settings, loaded.Settings);
+        // Model:Features auto was resolved in training: synthetic prices carry no quotes, so a price model.
+        Assert.Equal(SmallModel.Settings.WithFeatures(StreamLstm.Features.FeatureSets.Price), loaded.Settings);
         Assert.Equal("test", loaded.Metadata.Source);
         Assert.Contains("torchsharp", loaded.Metadata.Libraries.Keys);
 
@@ -51,6 +52,23 @@ public class ModelStoreTests
         second.Network.Dispose();
         Assert.Equal(["v1", "v2"], store.Versions());
         Assert.Equal("v2", store.CurrentVersion);
+    }
+
+    [Fact]
+    public void A_version_stored_before_model_features_existed_loads_as_a_price_model()
+    {
+        var (dir, store, id) = StoreWithOneVersion();
+        using var _ = dir;
+        var path = VersionFile(store, id, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(path))!;
+        var model = config["model"]!.AsObject();
+        var key = model.Select(p => p.Key).Single(k => k.Equals("features", StringComparison.OrdinalIgnoreCase));
+        model.Remove(key);
+        File.WriteAllText(path, config.ToJsonString());
+
+        using var loaded = store.LoadCurrent();
+        Assert.Equal(StreamLstm.Features.FeatureSets.Price, loaded.Settings.Features);
+        Assert.Equal(StreamLstm.Features.SymbolFeatures.PriceCount, loaded.Settings.InputSize);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace StreamLstm.Tests.Support;
 /// <summary>Small, fast settings for tests that need a trained model.</summary>
 internal static class SmallModel
 {
-    public static readonly ModelSettings Settings = new() { HiddenSize = 16, Layers = 2, Horizons = 2, Window = 40, BurnIn = 10, Warmup = 20 };
+    /// <summary>A price model (synthetic ticks carry volumes: <c>auto</c> would train a quote model too, twice the time).</summary>
+    public static readonly ModelSettings Settings = new ModelSettings { HiddenSize = 16, Layers = 2, Horizons = 2, Window = 40, BurnIn = 10, Warmup = 20 }.WithFeatures(FeatureSets.Price);
 
     public static readonly TrainingSettings Training = new() { Epochs = 4, BatchSize = 64, Stride = 10, Seed = 1 };
 

@@ -49,7 +49,10 @@ public class HistoryVerbTests
         var records = new List<byte[]>();
         for (int at = 8; at < bytes.Length;)
         {
-            int size = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at)) + 30;
+            // [u16 n][n][i64][i64][f64][u8 flags: 1 volume, 2 quote][f64 volume?][f64 bid, f64 ask?][u32]
+            int n = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at));
+            byte flags = bytes[at + 26 + n];
+            int size = n + 31 + ((flags & 1) != 0 ? 8 : 0) + ((flags & 2) != 0 ? 16 : 0);
             records.Add(bytes[at..(at + size)]);
             at += size;
         }
