@@ -25,5 +25,21 @@ public sealed class InProcessKafkaCluster : IDisposable
     /// <summary><c>host:port</c> of every broker, for any client in this or another process.</summary>
     public string BootstrapServers { get; }
 
+    /// <summary>
+    /// Makes <paramref name="topic"/> exist, with 4 partitions each with a leader, before it returns. The mock cluster does
+    /// not answer CreateTopics (so it cannot make a compacted topic); it creates a topic when a client asks for its metadata.
+    /// </summary>
+    public void CreateTopic(string topic, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var metadata = _owner.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
+            if (metadata is { Error.IsError: false, Partitions.Count: > 0 } && metadata.Partitions.All(p => p.Leader >= 0)) return;
+            if (clock.Elapsed >= timeout) throw new TimeoutException($"the in-process Kafka cluster did not create topic '{topic}' within {timeout}");
+            Thread.Sleep(50);
+        }
+    }
+
     public void Dispose() => _owner.Dispose();
 }

@@ -246,7 +246,10 @@ public sealed partial class RetrainingLoop
             TrainingResult trained;
             try
             {
-                trained = new ModelTrainer(settings, _training).Train(Backtester.TrainingSeries(ticks, trainFraction, settings.Warmup), cancellationToken: cancellationToken);
+                // In symbol order, not the order the symbols first arrived in (which partition is fetched first varies
+                // from run to run): the same history trains the same model.
+                var series = Backtester.TrainingSeries(ticks, trainFraction, settings.Warmup).OrderBy(s => s.Symbol, StringComparer.Ordinal).ToList();
+                trained = new ModelTrainer(settings, _training).Train(series, cancellationToken: cancellationToken);
             }
             catch (InvalidOperationException ex)
             {

@@ -34,7 +34,7 @@ public static class WorkerServices
         foreach (var (section, type) in OptionsTypes)
             BindMethod.MakeGenericMethod(type).Invoke(null, [builder.Services, section]);
         builder.Services.AddSingleton<PipelineCounters>();
-        builder.AddOperations(serveHttp, history: true);
+        builder.AddOperations(serveHttp);
         builder.Services.AddSingleton(ForecastingOptionsFrom);
         builder.Services.AddSingleton(sp =>
         {
@@ -93,15 +93,14 @@ public static class WorkerServices
     }
 
     /// <summary>
-    /// Metrics and health over a <see cref="PipelineCounters"/> and the <c>Kafka</c> and <c>Influx</c> options the
-    /// container has: what <see cref="MapStreamLstmEndpoints"/> serves. <c>demo</c> uses it on its own pipeline too
-    /// (without the history check: it keeps no history).
+    /// Metrics and health over a <see cref="PipelineCounters"/> and the <c>Kafka</c>, <c>Influx</c> and <c>History</c>
+    /// options the container has: what <see cref="MapStreamLstmEndpoints"/> serves. <c>demo</c> uses it on its own worker too.
     /// </summary>
-    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder, bool serveHttp, bool history)
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder, bool serveHttp)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         AddTelemetry(builder, serveHttp);
-        AddHealth(builder.Services, history);
+        AddHealth(builder.Services);
         return builder;
     }
 
@@ -127,7 +126,7 @@ public static class WorkerServices
     }
 
     /// <summary>Liveness and readiness checks, re-evaluated every few seconds for the <c>streamlstm_ready</c> gauge and the systemd watchdog.</summary>
-    private static void AddHealth(IServiceCollection services, bool history)
+    private static void AddHealth(IServiceCollection services)
     {
         services.AddSingleton<InfluxProbe>();
         services.AddHostedService(sp => sp.GetRequiredService<InfluxProbe>());
@@ -137,12 +136,12 @@ public static class WorkerServices
         services.AddSingleton<InfluxHealthCheck>();
         services.AddSingleton<ModelHealthCheck>();
         services.AddSingleton<HistoryHealthCheck>();
-        var checks = services.AddHealthChecks()
+        services.AddHealthChecks()
             .AddCheck<ForecastLoopHealthCheck>("forecast_loop", tags: [ReadinessPublisher.LiveTag])
             .AddCheck<KafkaHealthCheck>("kafka", tags: [ReadinessPublisher.ReadyTag])
             .AddCheck<InfluxHealthCheck>("influxdb", tags: [ReadinessPublisher.ReadyTag])
-            .AddCheck<ModelHealthCheck>("model", tags: [ReadinessPublisher.ReadyTag]);
-        if (history) checks.AddCheck<HistoryHealthCheck>("history", tags: [ReadinessPublisher.ReadyTag]);
+            .AddCheck<ModelHealthCheck>("model", tags: [ReadinessPublisher.ReadyTag])
+            .AddCheck<HistoryHealthCheck>("history", tags: [ReadinessPublisher.ReadyTag]);
         services.Configure<HealthCheckPublisherOptions>(o =>
         {
             o.Delay = TimeSpan.FromSeconds(1);

@@ -4,6 +4,8 @@ using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
 using StreamLstm.Model;
+using StreamLstm.Sink;
+using StreamLstm.State;
 using StreamLstm.Ticks;
 using StreamLstm.Worker.Hosting;
 
@@ -16,11 +18,15 @@ namespace StreamLstm.Worker.Verbs;
 /// </summary>
 public static class VerbConfiguration
 {
-    /// <summary>Builds the configuration from the standard sources and the verb's unmatched <c>--Key=value</c> tokens.</summary>
-    public static IConfiguration Build(IReadOnlyList<string> overrides)
+    /// <summary>
+    /// Builds the configuration from the standard sources and the verb's unmatched <c>--Key=value</c> tokens, over
+    /// <paramref name="defaults"/> (the verb's own defaults, which every source overrides; null: none).
+    /// </summary>
+    public static IConfiguration Build(IReadOnlyList<string> overrides, IReadOnlyDictionary<string, string?>? defaults = null)
     {
         CheckSettingTokens(overrides);
         var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(defaults ?? new Dictionary<string, string?>())
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
@@ -103,6 +109,26 @@ public static class VerbConfiguration
     /// <summary>The <c>History</c> section, validated.</summary>
     public static HistorySettings History(IConfiguration configuration) =>
         Read<HistorySettings>(configuration, "History", s => s.Validate());
+
+    /// <summary>The <c>Learning</c> section, validated.</summary>
+    public static LearningSettings Learning(IConfiguration configuration) =>
+        Read<LearningSettings>(configuration, "Learning", s => s.Validate());
+
+    /// <summary>The <c>State</c> section, validated.</summary>
+    public static StateSettings State(IConfiguration configuration) =>
+        Read<StateSettings>(configuration, "State", s => s.Validate());
+
+    /// <summary>The <c>Sink</c> section (output profile), validated.</summary>
+    public static OutputSettings Output(IConfiguration configuration) =>
+        Read<OutputSettings>(configuration, "Sink", s => s.Validate());
+
+    /// <summary><c>Model:FollowInterval</c>: how often a worker checks its store for a new current version.</summary>
+    public static TimeSpan FollowInterval(IConfiguration configuration)
+    {
+        var interval = Bind<ModelStoreOptions>(configuration, "Model").FollowInterval;
+        if (interval <= TimeSpan.Zero) throw new CliException("invalid configuration: Model:FollowInterval must be positive");
+        return interval;
+    }
 
     /// <summary>The <c>Kafka</c> section; <c>Kafka:BootstrapServers</c> is required.</summary>
     public static KafkaOptions Kafka(IConfiguration configuration)

@@ -84,25 +84,89 @@ public class VerbTests
     }
 
     [Fact]
-    public void Demo_streams_every_bundled_tick_through_kafka_into_the_line_protocol_file()
+    public void Demo_runs_the_whole_worker_from_cold_start_through_a_retrain_decision_written_as_a_model_event()
     {
         using var dir = new TempDirectory();
         var result = Run(["demo", "--seconds", "60", "--out", dir.Path, "--Training:Epochs=2", .. Small]);
         Assert.True(result.Code == 0, result.Error);
         var ticks = DemoVerb.LoadSample();
-        Assert.Contains($"{ticks.Count}/{ticks.Count} ticks through Kafka", result.Out);
-        var lines = File.ReadAllLines(Path.Combine(dir.Path, "forecasts.lp"));
-        Assert.Equal(ticks.Count, lines.Count(l => l.StartsWith("price,")));
-        // Two horizons per forecast, one forecast per tick once a symbol has 20 returns.
+        var (first, last) = DemoVerb.Split(ticks);
         int symbols = ticks.Select(t => t.Symbol).Distinct().Count();
-        Assert.Equal(2 * (ticks.Count - symbols * 20), lines.Count(l => l.StartsWith("forecast,")));
-        // The summary says who served, from the forecast points' model tags, and checks the held-out part with charts.
-        int byModel = lines.Count(l => l.StartsWith("forecast,") && !l.Contains(",model=naive,", StringComparison.Ordinal));
-        int byNaive = lines.Count(l => l.StartsWith("forecast,") && l.Contains(",model=naive,", StringComparison.Ordinal));
-        Assert.Contains($"served: v1 {byModel:N0} forecasts", result.Out);
-        Assert.Contains($"naive (the last price, where the skill gate preferred it) {byNaive:N0}", result.Out);
-        Assert.Contains("on the last 30% of each symbol (not trained on): interval score ", result.Out);
+        Assert.Equal(ticks.Count, first.Count + last.Count);
+        Assert.Contains($"{ticks.Count:N0}/{ticks.Count:N0} ticks through Kafka", result.Out);
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "forecasts.lp"));
+        Assert.Equal(ticks.Count, lines.Count(l => l.StartsWith("price,", StringComparison.Ordinal)));
+        // Two horizons per forecast, one forecast per tick once a symbol has 20 returns.
+        var forecasts = lines.Where(l => l.StartsWith("forecast,", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2 * (ticks.Count - symbols * 20), forecasts.Count);
+
+        // One retrain, at cold start, on the whole first part the history accumulated; its decision printed and
+        // written as the only model_event point, and the store left as it decided.
+        var decision = Assert.Single(result.Out.Split('\n'), l => l.StartsWith("retrain (", StringComparison.Ordinal));
+        Assert.StartsWith($"retrain (first model) on {first.Count:N0} ticks of history, ", decision);
+        var modelEvent = Assert.Single(lines, l => l.StartsWith("model_event,", StringComparison.Ordinal));
+        var store = new ModelStore(Path.Combine(dir.Path, "model"));
+        if (decision.Contains(": promoted v1 (model_event action=promoted model=v1)", StringComparison.Ordinal))
+        {
+            Assert.StartsWith("model_event,action=promoted,model=v1 ", modelEvent);
+            Assert.Equal("v1", store.CurrentVersion);
+            Assert.Contains("v1 now serves (was naive)", result.Out);
+        }
+        else
+        {
+            Assert.Contains(": rejected the challenger, naive keeps serving (model_event action=rejected model=challenger)", decision);
+            Assert.StartsWith("model_event,action=rejected,model=challenger ", modelEvent);
+            Assert.Null(store.CurrentVersion);
+        }
+        Assert.Contains("model_event points: 1,", result.Out);
+        Assert.Contains("1 retrain (", result.Out);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir.Path, "history")));
+
+        // Who served: the summary's counts are the forecast points' model tags, and add up to all of them.
+        var served = Assert.Single(result.Out.Split('\n'), l => l.StartsWith("served: ", StringComparison.Ordinal));
+        Assert.StartsWith($"served: {forecasts.Count:N0} forecasts (every horizon): naive ", served);
+        var shares = System.Text.RegularExpressions.Regex.Matches(served, @"(?:: |; )(\S+) ([\d,.]+) \(\d+%\)")
+            .Select(m => (Model: m.Groups[1].Value, N: long.Parse(m.Groups[2].Value, System.Globalization.NumberStyles.AllowThousands)))
+            .ToList();
+        Assert.Equal(forecasts.Count, shares.Sum(s => s.N));
+        foreach (var model in shares.Select(s => s.Model).Distinct())
+            Assert.Equal(forecasts.Count(l => l.Contains($",model={model},", StringComparison.Ordinal)), shares.Where(s => s.Model == model).Sum(s => s.N));
+        // Before the decision every forecast was naive's.
+        var endOfFirstPart = first.GroupBy(t => t.Symbol).ToDictionary(g => g.Key, g => StreamLstm.Sink.LineProtocol.Nanoseconds(g.Max(t => t.Timestamp)));
+        var beforeDecision = forecasts.Where(l => Time(l) <= endOfFirstPart[Symbol(l)]).ToList();
+        Assert.All(beforeDecision, l => Assert.Contains(",model=naive,", l, StringComparison.Ordinal));
+        Assert.Equal(("naive", (long)beforeDecision.Count), shares[0]);
+
+        // The served forecasts for the part no model trained on, against naive and GARCH on the same points; the
+        // walk-forward check of the same points has its charts.
+        Assert.Contains($"the last 30% of each symbol (no model trained on it), h=1, {last.Count:N0} forecasts: served interval score ", result.Out);
+        Assert.DoesNotContain("the baselines scored", result.Out);
+        Assert.Contains(" on the same points from each symbol's first tick (as backtest runs it): interval score ", result.Out);
         Assert.Equal(symbols, Directory.GetFiles(Path.Combine(dir.Path, "charts"), "*.png").Length);
+
+        static long Time(string line) => long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        static string Symbol(string line)
+        {
+            int start = line.IndexOf(",symbol=", StringComparison.Ordinal) + ",symbol=".Length;
+            return line[start..line.IndexOf(' ', start)];
+        }
+    }
+
+    [Fact]
+    public void Demo_reports_a_rejected_first_model_and_naive_serves_the_rest()
+    {
+        using var dir = new TempDirectory();
+        // No challenger beats naive's rel_mae of 1 by half.
+        var result = Run(["demo", "--seconds", "60", "--out", dir.Path, "--Training:Epochs=1", "--Learning:PromotionMargin=0.5", .. Small]);
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Contains(": rejected the challenger, naive keeps serving (model_event action=rejected model=challenger); held-out rel_mae ", result.Out);
+        Assert.Contains("replaying the last 30% of each symbol (", result.Out);
+        Assert.Contains("), served by naive", result.Out);
+        Assert.Contains(" over the rest (no model was promoted)", result.Out);
+        Assert.Contains("1 retrain (rejected), model_event points: 1,", result.Out);
+        var modelEvent = Assert.Single(File.ReadAllLines(Path.Combine(dir.Path, "forecasts.lp")), l => l.StartsWith("model_event,", StringComparison.Ordinal));
+        Assert.StartsWith("model_event,action=rejected,model=challenger ", modelEvent);
+        Assert.Null(new ModelStore(Path.Combine(dir.Path, "model")).CurrentVersion);
     }
 
     [Fact]
