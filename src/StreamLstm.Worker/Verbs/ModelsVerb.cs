@@ -37,7 +37,7 @@ public static class ModelsVerb
             var id = parse.GetValue(version)!;
             var before = store.CurrentVersion;
             // Only over the version reported as replaced: a worker promoting meanwhile makes this fail, not vanish.
-            store.SetCurrent(id, "promoted", expectedCurrent: before);
+            store.SetCurrent(id, "promoted", expectedCurrent: before, ModelSwitchSource.Operator);
             Console.WriteLine($"{id} is now current in {store.Location} (was {before ?? "none"})");
             return 0;
         });
@@ -116,7 +116,7 @@ public static class ModelsVerb
             store = store.Location,
             current,
             versions = Versions(store).Select(v => new { version = v.Id, current = v.Id == current, metadata = v.Meta, problem = v.Problem }).ToList(),
-            history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason }).ToList(),
+            history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason, source = h.Source }).ToList(),
         };
         return JsonSerializer.Serialize(document, ModelStoreJson.Options);
     }

@@ -172,6 +172,8 @@ public class VerbTests
         Assert.Equal(2, json.RootElement.GetProperty("versions").GetArrayLength());
         Assert.Equal(["trained", "trained", "promoted", "rollback"],
             json.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString()));
+        Assert.Equal(["train", "train", "operator", "operator"],
+            json.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("source").GetString()));
 
         AssertOneLineError(Run("models", "promote", "v9", "--model-dir", store), "has no version 'v9'");
         AssertOneLineError(Run("models", "list", "--model-dir", dir.File("nowhere")), "does not exist");
