@@ -29,7 +29,7 @@ public static class DemoVerb
 
     public static Command Create()
     {
-        var seconds = new Option<int?>("--seconds") { Description = "stop by itself within N seconds and print a one-line summary" };
+        var seconds = new Option<int?>("--seconds") { Description = "stop by itself within N seconds (at least 10) and print a one-line summary", HelpName = "N" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the model store and forecasts.lp (default: ./demo-output)" };
         var command = CommandLine.Verb("demo", "Run the whole pipeline on the bundled sample: in-process Kafka, the worker, forecasts to a file or InfluxDB.");
         command.Options.Add(seconds);
