@@ -281,7 +281,7 @@ public sealed partial class RetrainingLoop
                 LogRejected(_logger, outcome.Champion, Show(mine.RelMae), Show(championRelMae), LogValue.Finite(mine.Coverage80), mine.N, trained.Epochs, clock.Elapsed.TotalSeconds, decision.Reason);
             var newest = _history.Newest ?? DateTime.UtcNow;
             _events(new ModelEvent(decision.Promote ? "promoted" : "rejected", version ?? ModelEvent.Challenger,
-                mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, newest));
+                mine.RelMae ?? double.NaN, championRelMae ?? 1.0, mine.Coverage80, newest, ModelSwitchSource.Retrain));
             if (retire.Promote) RetireToNaive(ticks, trainFraction, champion!, championRelMae!.Value, retire, newest, cancellationToken);
             OutcomeObserver?.Invoke(decision.Promote ? "promoted" : retire.Promote ? "retired" : "rejected");
             return outcome;
@@ -302,7 +302,7 @@ public sealed partial class RetrainingLoop
             if (_store.CurrentVersion is var now && now != seen)
                 throw new ModelStoreConflictException($"the current version is {now ?? "none"}, not {seen ?? "none"}", now);
             version = _store.Add(trained.Network, trained.Calibration, metadata, makeCurrent: false);
-            _store.SetCurrent(version, "promoted", expectedCurrent: seen);
+            _store.SetCurrent(version, "promoted", expectedCurrent: seen, ModelSwitchSource.Retrain);
         }
         catch (ModelStoreConflictException ex)
         {
@@ -325,7 +325,7 @@ public sealed partial class RetrainingLoop
         var score = Backtester.Run(ticks, naive, 1, trainFraction, _serving, cancellationToken: cancellationToken).Overall;
         try
         {
-            _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history", expectedCurrent: champion.Id);
+            _store.SetCurrent(NaiveModel.Id, "retired: naive beat it on held-out history", expectedCurrent: champion.Id, ModelSwitchSource.Retrain);
         }
         catch (ModelStoreConflictException ex)
         {
@@ -333,7 +333,7 @@ public sealed partial class RetrainingLoop
             return;
         }
         LogRetired(_logger, champion.Id, LogValue.Finite(championRelMae), LogValue.Finite(score.Coverage80), decision.Reason);
-        _events(new ModelEvent("promoted", NaiveModel.Id, 1.0, championRelMae, score.Coverage80, newest));
+        _events(new ModelEvent("promoted", NaiveModel.Id, 1.0, championRelMae, score.Coverage80, newest, ModelSwitchSource.Retrain));
     }
 
     private static string Show(double? value) => value is { } v ? v.ToString("F4") : "n/a";

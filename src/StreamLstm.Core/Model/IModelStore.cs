@@ -19,26 +19,29 @@ public interface IModelStore : IDisposable
 
     /// <summary>
     /// Writes a new version (id <c>v{n}</c>, n one more than the highest so far, never one another writer took) and, when
-    /// <paramref name="makeCurrent"/>, makes it current. Returns its id.
+    /// <paramref name="makeCurrent"/>, makes it current (reason <c>trained</c>, source <see cref="ModelSwitchSource.Train"/>).
+    /// Returns its id.
     /// </summary>
     string Add(LstmForecaster network, Calibration calibration, ModelMetadata metadata, bool makeCurrent = true);
 
     /// <summary>
     /// Makes <paramref name="id"/> current after checking that it loads completely, whatever is current now, and records
-    /// the switch in the history. <see cref="NaiveModel.Id"/> may be made current too.
+    /// the switch in the history as an operator's (<see cref="ModelSwitchSource.Operator"/>). <see cref="NaiveModel.Id"/>
+    /// may be made current too.
     /// </summary>
     void SetCurrent(string id, string reason = "promoted");
 
     /// <summary>
     /// Makes <paramref name="id"/> current only if <paramref name="expectedCurrent"/> (null: no version) is still
     /// current, atomically: a promoter that judged its challenger against a version someone else has replaced meanwhile
-    /// is refused with <see cref="ModelStoreConflictException"/>, and the store is left as it is.
+    /// is refused with <see cref="ModelStoreConflictException"/>, and the store is left as it is. The switch is recorded
+    /// with <paramref name="source"/> (<see cref="ModelSwitchSource"/>; default: an operator's).
     /// </summary>
-    void SetCurrent(string id, string reason, string? expectedCurrent);
+    void SetCurrent(string id, string reason, string? expectedCurrent, string source = ModelSwitchSource.Operator);
 
     /// <summary>
     /// Makes the version that was current before the current one current again (only if the current one is still
-    /// current when it switches); returns it. Throws <see cref="ModelStoreException"/> when there is none.
+    /// current when it switches; reason <c>rollback</c>, an operator's switch); returns it. Throws <see cref="ModelStoreException"/> when there is none.
     /// </summary>
     string Rollback();
 
@@ -49,7 +52,10 @@ public interface IModelStore : IDisposable
     IReadOnlyList<string> Prune(int keep);
 
     /// <summary>The switches of the current version between model versions, oldest first.</summary>
-    IReadOnlyList<(DateTime Utc, string Version, string Reason)> History();
+    IReadOnlyList<ModelSwitch> History();
+
+    /// <summary>The latest switch of the current version, to naive too; null when there has been none.</summary>
+    ModelSwitch? LastSwitch();
 
     /// <summary>Loads and validates the current version.</summary>
     ModelVersion LoadCurrent();

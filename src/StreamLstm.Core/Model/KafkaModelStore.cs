@@ -128,13 +128,23 @@ public sealed partial class KafkaModelStore : IModelStore
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()
+    public IReadOnlyList<ModelSwitch> History()
     {
         lock (_gate)
         {
             Refresh();
             // As in the directory store, the history lists switches to versions; a switch to naive is not one.
-            return _log.Switches.Where(s => ModelStore.TryParseNumber(s.Version, out _)).Select(s => (s.Utc, s.Version, s.Reason)).ToList();
+            return _log.Switches.Where(s => ModelStore.TryParseNumber(s.Version, out _)).Select(s => s.ToModelSwitch()).ToList();
+        }
+    }
+
+    /// <inheritdoc/>
+    public ModelSwitch? LastSwitch()
+    {
+        lock (_gate)
+        {
+            Refresh();
+            return _log.Switches.Count == 0 ? null : _log.Switches[^1].ToModelSwitch();
         }
     }
 
@@ -166,18 +176,20 @@ public sealed partial class KafkaModelStore : IModelStore
             }
         }
         if (id is null) throw new ModelStoreException($"{Location}: no version id could be claimed: {MaxAttempts} claims in a row lost to other writers");
-        if (makeCurrent) SetCurrent(id, "trained");
+        if (makeCurrent) Switch(id, "trained", ModelSwitchSource.Train, check: false, expectedCurrent: null);
         return id;
     }
 
     /// <inheritdoc/>
-    public void SetCurrent(string id, string reason = "promoted") => Switch(id, reason, check: false, expectedCurrent: null);
+    public void SetCurrent(string id, string reason = "promoted") => Switch(id, reason, ModelSwitchSource.Operator, check: false, expectedCurrent: null);
 
     /// <inheritdoc/>
-    public void SetCurrent(string id, string reason, string? expectedCurrent) => Switch(id, reason, check: true, expectedCurrent);
+    public void SetCurrent(string id, string reason, string? expectedCurrent, string source = ModelSwitchSource.Operator) =>
+        Switch(id, reason, source, check: true, expectedCurrent);
 
-    private void Switch(string id, string reason, bool check, string? expectedCurrent)
+    private void Switch(string id, string reason, string source, bool check, string? expectedCurrent)
     {
+        ModelStoreRules.CheckSource(source);
         ModelStoreRules.CheckLoads(this, id);
         lock (_gate)
         {
@@ -185,7 +197,7 @@ public sealed partial class KafkaModelStore : IModelStore
             {
                 Sync();
                 if (check) ModelStoreRules.CheckExpected(Location, id, _log.Current, expectedCurrent);
-                var proposal = new ModelSwitchRecord(id, reason, DateTime.UtcNow, _log.Generation);
+                var proposal = new ModelSwitchRecord(id, reason, DateTime.UtcNow, _log.Generation, source);
                 if (Sync(Produce(ModelRecordKeys.Current(Guid.NewGuid().ToString("N")), proposal.ToBytes())) == ModelLogDecision.Accepted) return;
                 // Another switch from the same generation came first: look again (a conditional switch is refused above if
                 // it changed the current version).

@@ -70,7 +70,7 @@ internal sealed class ModelLog
             if (ModelSwitchRecord.Parse(value) is not { } proposal || proposal.ExpectedGeneration < Generation) return Refuse(key, offset);
             Generation = proposal.ExpectedGeneration + 1;
             Current = proposal.Version;
-            _switches.Add(new Switch(key, offset, proposal.Version, proposal.Reason, proposal.Utc));
+            _switches.Add(new Switch(key, offset, proposal.Version, proposal.Reason, proposal.Utc, ModelSwitchSource.IsKnown(proposal.Source) ? proposal.Source : null));
             return ModelLogDecision.Accepted;
         }
         if (ModelRecordKeys.TryWeights(key, out upload, out var chunk))
@@ -137,8 +137,12 @@ internal sealed class ModelLog
     /// <summary>An accepted manifest: version <paramref name="Id"/>, its record's key and offset, and its value (JSON).</summary>
     public sealed record Manifest(string Id, int Number, string Key, string Upload, long Offset, byte[] Value);
 
-    /// <summary>An accepted switch.</summary>
-    public sealed record Switch(string Key, long Offset, string Version, string Reason, DateTime Utc);
+    /// <summary>An accepted switch; <paramref name="Source"/> null when its record names none (or none known).</summary>
+    public sealed record Switch(string Key, long Offset, string Version, string Reason, DateTime Utc, string? Source = null)
+    {
+        /// <summary>As the stores' history lists it.</summary>
+        public ModelSwitch ToModelSwitch() => new(Utc, Version, Reason, Source);
+    }
 
     private sealed record Upload(DateTime FirstUtc, Dictionary<int, byte[]> Chunks);
 }

@@ -6,8 +6,9 @@ using static StreamLstm.Model.ModelVersionFiles;
 namespace StreamLstm.Model;
 
 /// <summary>
-/// A directory of model versions. Layout: <c>versions/&lt;id&gt;/{weights.bin,config.json,metadata.json}</c> and a
-/// <c>current</c> file naming the current version. A version is written into a temporary folder and renamed into place,
+/// A directory of model versions. Layout: <c>versions/&lt;id&gt;/{weights.bin,config.json,metadata.json}</c>, a
+/// <c>current</c> file naming the current version, and a <c>history</c> file of its switches, one a line:
+/// <c>{utc} {version} {reason} source={source}</c> (lines of earlier releases end with the reason). A version is written into a temporary folder and renamed into place,
 /// and <c>current</c> is replaced by rename, so a crash mid-write never leaves a half-written version current. Switches
 /// of the current version (and their check against the expected current one) are serialized by an exclusive lock on
 /// <c>.current.lock</c>, so they are atomic between the processes of one host sharing the folder (not over NFS).
@@ -110,7 +111,7 @@ public sealed class ModelStore : IModelStore
             if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
             throw;
         }
-        if (makeCurrent) SetCurrent(id, "trained");
+        if (makeCurrent) Switch(id, "trained", ModelSwitchSource.Train, check: false, expectedCurrent: null);
         return id;
     }
 
@@ -119,20 +120,22 @@ public sealed class ModelStore : IModelStore
     /// in the store's history (for <see cref="Rollback"/>). <see cref="NaiveModel.Id"/> may be made current too: the
     /// worker then serves the last price (the retraining does so when naive beats the current model on held-out data).
     /// </summary>
-    public void SetCurrent(string id, string reason = "promoted") => Switch(id, reason, check: false, expectedCurrent: null);
+    public void SetCurrent(string id, string reason = "promoted") => Switch(id, reason, ModelSwitchSource.Operator, check: false, expectedCurrent: null);
 
     /// <inheritdoc/>
-    public void SetCurrent(string id, string reason, string? expectedCurrent) => Switch(id, reason, check: true, expectedCurrent);
+    public void SetCurrent(string id, string reason, string? expectedCurrent, string source = ModelSwitchSource.Operator) =>
+        Switch(id, reason, source, check: true, expectedCurrent);
 
-    private void Switch(string id, string reason, bool check, string? expectedCurrent)
+    private void Switch(string id, string reason, string source, bool check, string? expectedCurrent)
     {
+        ModelStoreRules.CheckSource(source);
         ModelStoreRules.CheckLoads(this, id);
         using var exclusive = LockCurrent();
         if (check) ModelStoreRules.CheckExpected($"model store '{Directory}'", id, CurrentVersion, expectedCurrent);
         var temp = Path.Combine(Directory, $".{CurrentFile}.{Guid.NewGuid():N}");
         WriteDurably(temp, System.Text.Encoding.UTF8.GetBytes(id + "\n"));
         File.Move(temp, Path.Combine(Directory, CurrentFile), overwrite: true);
-        File.AppendAllText(Path.Combine(Directory, HistoryFile), $"{DateTime.UtcNow:O} {id} {reason}\n");
+        File.AppendAllText(Path.Combine(Directory, HistoryFile), $"{DateTime.UtcNow:O} {id} {reason}{SourceMark}{source}\n");
     }
 
     /// <summary>Holds <c>.current.lock</c> exclusively (an advisory lock on Unix), waiting while another writer holds it.</summary>
@@ -210,20 +213,31 @@ public sealed class ModelStore : IModelStore
         }
     }
 
-    /// <summary>The switches of the current version, oldest first (lines that do not parse are skipped).</summary>
-    public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History()
+    /// <summary>The switches of the current version to versions (not to naive), oldest first (lines that do not parse are skipped).</summary>
+    public IReadOnlyList<ModelSwitch> History() => Switches().Where(s => TryParseNumber(s.Version, out _)).ToList();
+
+    /// <inheritdoc/>
+    public ModelSwitch? LastSwitch() => Switches().LastOrDefault();
+
+    private const string SourceMark = " source=";
+
+    /// <summary>Every switch in the history file, to naive too, oldest first.</summary>
+    private IEnumerable<ModelSwitch> Switches()
     {
         var path = Path.Combine(Directory, HistoryFile);
-        if (!File.Exists(path)) return [];
-        var entries = new List<(DateTime, string, string)>();
+        if (!File.Exists(path)) yield break;
         foreach (var line in File.ReadAllLines(path))
         {
             var parts = line.Split(' ', 3);
-            if (parts.Length == 3 && DateTime.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture,
-                    System.Globalization.DateTimeStyles.RoundtripKind, out var utc) && TryParseNumber(parts[1], out _))
-                entries.Add((utc, parts[1], parts[2]));
+            if (parts.Length < 3 || !DateTime.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.RoundtripKind, out var utc) || !(parts[1] == NaiveModel.Id || TryParseNumber(parts[1], out _)))
+                continue;
+            var (reason, source) = (parts[2], (string?)null);
+            int mark = reason.LastIndexOf(SourceMark, StringComparison.Ordinal);
+            if (mark >= 0 && ModelSwitchSource.IsKnown(reason[(mark + SourceMark.Length)..]))
+                (reason, source) = (reason[..mark], reason[(mark + SourceMark.Length)..]);
+            yield return new ModelSwitch(utc, parts[1], reason, source);
         }
-        return entries;
     }
 
     /// <summary>Loads and validates the current version.</summary>

@@ -11,6 +11,13 @@ internal static class ModelStoreRules
         using (store.Load(id)) { }
     }
 
+    /// <summary>Refuses a switch recorded with a source that is none of <see cref="ModelSwitchSource"/>'s.</summary>
+    public static void CheckSource(string source)
+    {
+        if (!ModelSwitchSource.IsKnown(source))
+            throw new ArgumentOutOfRangeException(nameof(source), source, $"the source of a switch is {ModelSwitchSource.Retrain}, {ModelSwitchSource.Operator} or {ModelSwitchSource.Train}");
+    }
+
     /// <summary>Refuses a switch to <paramref name="id"/> when <paramref name="current"/> is not the version the caller expected.</summary>
     public static void CheckExpected(string location, string id, string? current, string? expected)
     {
@@ -20,7 +27,7 @@ internal static class ModelStoreRules
     }
 
     /// <summary>The version that was current before <paramref name="current"/>, per the switches; null when none.</summary>
-    public static string? RollbackTarget(IReadOnlyList<(DateTime Utc, string Version, string Reason)> history, string current) =>
+    public static string? RollbackTarget(IReadOnlyList<ModelSwitch> history, string current) =>
         history.Select(h => h.Version).Reverse().SkipWhile(v => v == current).FirstOrDefault();
 
     /// <summary>
@@ -28,7 +35,7 @@ internal static class ModelStoreRules
     /// <paramref name="current"/> nor the version a rollback would return to.
     /// </summary>
     public static IReadOnlyList<string> PruneCandidates(IReadOnlyList<string> versions, int keep, string? current,
-        IReadOnlyList<(DateTime Utc, string Version, string Reason)> history)
+        IReadOnlyList<ModelSwitch> history)
     {
         if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), keep, "keep at least one version");
         var rollbackTarget = current is null ? null : RollbackTarget(history, current);

@@ -10,7 +10,8 @@ namespace StreamLstm.Model;
 /// <param name="Reason">Why (<c>promoted</c>, <c>trained</c>, <c>rollback</c>, ...), kept in the history.</param>
 /// <param name="Utc">When it was proposed.</param>
 /// <param name="ExpectedGeneration">The generation of the current version the writer saw (0: no switch yet).</param>
-internal sealed record ModelSwitchRecord(string Version, string Reason, DateTime Utc, long ExpectedGeneration)
+/// <param name="Source">Who made it (<see cref="ModelSwitchSource"/>); null in records of releases that did not write it.</param>
+internal sealed record ModelSwitchRecord(string Version, string Reason, DateTime Utc, long ExpectedGeneration, string? Source = null)
 {
     private static readonly JsonSerializerOptions Json = new(ModelStore.Json) { WriteIndented = false };
 

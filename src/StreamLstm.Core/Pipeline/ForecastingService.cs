@@ -55,10 +55,13 @@ public sealed partial class ForecastingService : IDisposable
         _model = LoadServingModel(store);
         _history = history;
         var drift = options.Learning.Enabled ? new DriftMonitor(options.Learning.DriftDelta, options.Learning.DriftThreshold) : null;
+        bool shared = store is KafkaModelStore || options.SharedStore;
         Pipeline = new StreamingPipeline(options.Kafka, _model, options.Serving, sinkFactory, loggers.CreateLogger<StreamingPipeline>(), counters)
         {
             Follow = store,
             FollowInterval = options.FollowInterval,
+            SwitchMarker = SwitchMarkerPath(options),
+            SharedStore = shared,
             History = _history,
             RewarmTicks = options.History.RewarmTicks,
             Ticks = options.Ticks,
@@ -76,10 +79,17 @@ public sealed partial class ForecastingService : IDisposable
                 OutcomeObserver = Pipeline.Counters.AddRetrain,
                 // One trainer for the group when its workers share the store: the owner of partition 0, whoever it is
                 // after each rebalance. It trains on the history it holds, its own partitions' symbols.
-                IsTrainer = store is KafkaModelStore || options.SharedStore ? () => Pipeline.Assignment.Contains(0) : null,
+                IsTrainer = shared ? () => Pipeline.Assignment.Contains(0) : null,
             };
         }
     }
+
+    /// <summary>
+    /// Where the worker keeps the last model switch it took over (beside the tick history:
+    /// <c>History:Directory/{topic}.model-switch</c>), so that one made while it was stopped is reported once at start.
+    /// </summary>
+    public static string SwitchMarkerPath(ForecastingOptions options) =>
+        Path.Combine(Path.GetFullPath(options.History.Directory), $"{options.Kafka.Topic}.model-switch");
 
     /// <summary>The tick history of <paramref name="options"/>'s topic and settings.</summary>
     public static TickHistory CreateHistory(ForecastingOptions options, ILoggerFactory loggers) =>

@@ -39,6 +39,8 @@ public sealed partial class StreamingPipeline
     private KafkaTickSource? _source;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ConcurrentQueue<ModelEvent> _events = new();
+    // A shared store's switch made while this worker was stopped: reported at its first assignment, if it holds partition 0.
+    private ModelEvent? _startEvent;
 
     public StreamingPipeline(KafkaOptions kafka, ModelVersion model, ServingSettings serving,
         Func<Action<IReadOnlyList<SourcePosition>>, IPointSink> sinkFactory, ILogger logger, PipelineCounters? counters = null)
@@ -61,6 +63,20 @@ public sealed partial class StreamingPipeline
 
     /// <summary>How often <see cref="Follow"/> is checked. Default 2 s.</summary>
     public TimeSpan FollowInterval { get; init; } = DefaultFollowInterval;
+
+    /// <summary>
+    /// A file where the pipeline keeps the last switch of <see cref="Follow"/> it took over, so that a switch made while
+    /// it was stopped (<c>train</c>, <c>models promote</c>, <c>models rollback</c>) is written as a <c>model_event</c>
+    /// once, when it starts. Null: only the switches taken over while it runs are. Default: null.
+    /// </summary>
+    public string? SwitchMarker { get; init; }
+
+    /// <summary>
+    /// Whether the workers of the group share <see cref="Follow"/>: then only the owner of partition 0 writes the
+    /// <c>model_event</c> of a switch they all take over (at start: if its first assignment holds partition 0), so each
+    /// switch is written once. Default: false.
+    /// </summary>
+    public bool SharedStore { get; init; }
 
     /// <summary>
     /// The accumulated ticks: every accepted tick is appended, and symbols first seen after a (re)start are re-warmed
@@ -121,7 +137,8 @@ public sealed partial class StreamingPipeline
 
     /// <summary>
     /// Writes a <c>model_event</c> point for <paramref name="modelEvent"/> with the next points (any thread; also while
-    /// the stream is quiet).
+    /// the stream is quiet). One that names no time of its own is written at the newest tick's, so before the worker
+    /// has seen any it waits for the first.
     /// </summary>
     public void Report(ModelEvent modelEvent)
     {
@@ -142,12 +159,15 @@ public sealed partial class StreamingPipeline
         using var changelog = checkpoints ? new StateChangelog(_kafka, _logger) : null;
         // A changelog that cannot hold the state (fewer partitions than the tick topic) is a configuration error: at once.
         changelog?.Prepare(ChangelogTimeout);
+        var switchEvents = new SwitchEvents(SwitchMarker, _logger);
+        if (Follow is not null) ReportSwitchAtStart(Follow, switchEvents);
         using var source = new KafkaTickSource(_kafka, queue.Writer, Counters, _logger, new TickAdmission(Ticks, _serving.MaxSymbols, Clock),
             partitions => _partitionChanges.Enqueue(processor => processor.Forget(partitions)),
-            changelog is null && History is null ? null : partitions =>
+            changelog is null && History is null && _startEvent is null ? null : partitions =>
             {
                 if (changelog is not null) ReadState(changelog, partitions);
                 if (History is not null) HoldForHistory(_source!, History, partitions);
+                if (Interlocked.Exchange(ref _startEvent, null) is { } held && partitions.Contains(0)) Report(held);
             })
         {
             StoreWhenDone = !checkpoints,
@@ -166,7 +186,7 @@ public sealed partial class StreamingPipeline
 
         var consuming = source.RunAsync(stopping);
         using var swaps = new ModelSwaps(Counters, _logger, () => _wake.Release());
-        using var following = Follow is null ? null : FollowStore(Follow, swaps);
+        using var following = Follow is null ? null : FollowStore(Follow, swaps, switchEvents);
         var buffer = new IngestedTick[MaxBatch];
         var reader = queue.Reader;
         Task<bool>? readable = null;
@@ -176,7 +196,7 @@ public sealed partial class StreamingPipeline
             ApplyPartitionChanges(processor);
             checkpointer?.Step(processor);
             swaps.Step(processor);
-            if (!_events.IsEmpty) await WriteAsync(sink, EventBatch(processor)).ConfigureAwait(false);
+            if (!_events.IsEmpty && EventsTimed(processor)) await WriteAsync(sink, EventBatch(processor)).ConfigureAwait(false);
             // Wait for ticks, or for a new model or a model event while the stream is quiet.
             readable ??= reader.WaitToReadAsync(CancellationToken.None).AsTask();
             if (!readable.IsCompleted)
@@ -403,14 +423,24 @@ public sealed partial class StreamingPipeline
         }
     }
 
-    /// <summary>The queued model events as points, each at the time it names, or the newest tick's when it names none.</summary>
+    /// <summary>
+    /// Whether the queued model events can be written at the time of a tick: each names its own, or a tick has been seen
+    /// (an event reported before any tick, a switch taken over at start, waits for the first; at shutdown it is written anyway).
+    /// </summary>
+    private bool EventsTimed(TickProcessor processor) =>
+        processor.LastTickTime is not null || History?.Newest is not null || _events.All(e => e.Time != default);
+
+    /// <summary>
+    /// The queued model events as points, each at the time it names, or the newest tick's when it names none (the wall
+    /// clock's when the worker has seen no tick).
+    /// </summary>
     private PointBatch EventBatch(TickProcessor processor)
     {
         var batch = new PointBatch();
         while (_events.TryDequeue(out var e))
         {
-            var time = e.Time == default ? processor.LastTickTime ?? DateTime.UtcNow : e.Time;
-            LineProtocol.ModelEvent(batch.Lines, e.Action, e.Model, e.RelMae, e.ChampionRelMae, e.Coverage80, LineProtocol.Nanoseconds(time));
+            var time = e.Time == default ? processor.LastTickTime ?? History?.Newest ?? DateTime.UtcNow : e.Time;
+            LineProtocol.ModelEvent(batch.Lines, e.Action, e.Model, e.Source, e.RelMae, e.ChampionRelMae, e.Coverage80, LineProtocol.Nanoseconds(time));
             batch.Points++;
             Counters.AddModelEvent();
         }
@@ -422,14 +452,35 @@ public sealed partial class StreamingPipeline
     /// until it changes; each new one that is not already serving (or on its way) is loaded and left for the forecast
     /// loop to swap in. A store that cannot be read is logged and asked again at the next interval.
     /// </summary>
-    private IDisposable FollowStore(IModelStore store, ModelSwaps swaps) =>
+    private IDisposable FollowStore(IModelStore store, ModelSwaps swaps, SwitchEvents switchEvents) =>
         Observable.Interval(FollowInterval, TaskPoolScheduler.Default)
             .Select(_ => CurrentVersionOf(store))
             // The store names what serves again (a failed switch rolled back): nothing is wrong any more.
             .Do(id => { if (id is not null && id == ServingModel) Counters.ModelProblem = null; })
             .DistinctUntilChanged()
             .Where(id => id is not null && !swaps.Settled(id, ServingModel))
-            .Subscribe(id => Load(store, swaps, id!));
+            .Subscribe(id => Load(store, swaps, id!, switchEvents));
+
+    /// <summary>
+    /// The <c>model_event</c> of the store's latest switch when it made the version this pipeline starts with current
+    /// while the worker was stopped (per <see cref="SwitchMarker"/>); a shared store's waits for the first assignment.
+    /// </summary>
+    private void ReportSwitchAtStart(IModelStore store, SwitchEvents switchEvents)
+    {
+        ModelSwitch? last;
+        try
+        {
+            last = store.LastSwitch();
+        }
+        catch (Exception ex) when (ex is ModelStoreException or IOException or UnauthorizedAccessException or KafkaException)
+        {
+            LogFollowUnreadable(_logger, store.Location, ex.Message);
+            return;
+        }
+        if (switchEvents.AtStart(last, _model) is not { } missed) return;
+        if (SharedStore) _startEvent = missed;
+        else Report(missed);
+    }
 
     private string? CurrentVersionOf(IModelStore store)
     {
@@ -444,20 +495,14 @@ public sealed partial class StreamingPipeline
         }
     }
 
-    private void Load(IModelStore store, ModelSwaps swaps, string id)
+    private void Load(IModelStore store, ModelSwaps swaps, string id, SwitchEvents switchEvents)
     {
         try
         {
             var loaded = id == NaiveModel.Id ? NaiveModel.Create(_model.Settings) : store.Load(id);
-            if (store.History().LastOrDefault() is { Reason: "rollback" } last && last.Version == id)
-            {
-                // The figures the restored version was admitted on: its held-out evaluation, or its validation.
-                var meta = loaded.Metadata;
-                _events.Enqueue(new ModelEvent("rollback", id,
-                    meta.Holdout?.RelMae ?? meta.ValidationRelMae.FirstOrDefault(double.NaN),
-                    meta.Holdout?.ChampionRelMae ?? double.NaN,
-                    meta.Holdout?.Coverage80 ?? meta.ValidationCoverage80.FirstOrDefault(double.NaN), default));
-            }
+            // The switch's event, unless a retraining wrote it; of a group sharing the store, only one worker writes it.
+            if (switchEvents.TakenOver(store.LastSwitch(), loaded) is { } taken && (!SharedStore || Assignment.Contains(0)))
+                _events.Enqueue(taken);
             swaps.Offer(loaded);
         }
         catch (ModelStoreException ex)

@@ -85,16 +85,19 @@ public static class LineProtocol
     }
 
     /// <summary>
-    /// <c>model_event,action=A,model=M champion_rel_mae=C,coverage80=V,model_version=N,rel_mae=R T</c>: figures that are
-    /// not finite (nothing scored, a version trained without them) are left out; <c>model_version</c>, always there, is
-    /// the number of a <c>vN</c> version (0 for any other name), so a panel can plot the switches.
+    /// <c>model_event,action=A,model=M,source=S champion_rel_mae=C,coverage80=V,model_version=N,rel_mae=R T</c>: figures
+    /// that are not finite (nothing scored, a version trained without them) are left out; <c>model_version</c>, always
+    /// there, is the number of a <c>vN</c> version (0 for any other name), so a panel can plot the switches; <c>source</c>
+    /// says who made the decision (<c>retrain</c>, <c>operator</c>, <c>train</c>).
     /// </summary>
-    public static void ModelEvent(StringBuilder line, string action, string model, double relMae, double championRelMae, double coverage80, long timeNs)
+    public static void ModelEvent(StringBuilder line, string action, string model, string source, double relMae, double championRelMae, double coverage80, long timeNs)
     {
         line.Append("model_event,action=");
         AppendTag(line, action);
         line.Append(",model=");
         AppendTag(line, model);
+        line.Append(",source=");
+        AppendTag(line, source);
         char separator = ' ';
         foreach (var (name, value) in new[] { ("champion_rel_mae", championRelMae), ("coverage80", coverage80), ("model_version", VersionNumber(model)), ("rel_mae", relMae) })
         {

@@ -16,12 +16,12 @@ public static class BacktestVerb
 {
     public static Command Create()
     {
-        var data = new Option<FileInfo>("--data") { Description = "CSV of prices", Required = true };
-        var model = new Option<DirectoryInfo?>("--model") { Description = "model store whose current version to evaluate (default: train one on the first part)" };
-        var output = new Option<DirectoryInfo>("--out") { Description = "folder for metrics.json and charts", Required = true };
-        var horizon = new Option<int>("--horizon") { Description = "ticks ahead to score", DefaultValueFactory = _ => 1 };
-        var fraction = new Option<double>("--train-fraction") { Description = "share of each symbol's ticks before scoring starts", DefaultValueFactory = _ => 0.7 };
-        var epochs = new Option<int?>("--epochs") { Description = "most epochs when training (default: Training:Epochs)" };
+        var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price; volume, bid, ask when present)", Required = true, HelpName = "CSV" };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "model store whose current version to evaluate (default: train one on the first part, kept in DIR/model)", HelpName = "STORE" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "folder for metrics.json, forecasts.csv and charts/", Required = true, HelpName = "DIR" };
+        var horizon = new Option<int>("--horizon") { Description = "ticks ahead to score (1 up to the model's Model:Horizons)", DefaultValueFactory = _ => 1, HelpName = "H" };
+        var fraction = new Option<double>("--train-fraction") { Description = "share of each symbol's ticks before scoring starts (between 0 and 1)", DefaultValueFactory = _ => 0.7, HelpName = "F" };
+        var epochs = new Option<int?>("--epochs") { Description = "most epochs when training, without --model (default: Training:Epochs)", HelpName = "N" };
         var command = CommandLine.Verb("backtest", "Walk-forward evaluation, tick by tick and statefully, with metrics.json and charts.");
         foreach (var option in new Option[] { data, model, output, horizon, fraction, epochs }) command.Options.Add(option);
         command.SetAction(parse =>

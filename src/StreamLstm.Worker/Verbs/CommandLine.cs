@@ -9,7 +9,12 @@ public static class CommandLine
 {
     public static int Run(string[] args)
     {
-        var root = new RootCommand("StreamLstm: real-time LSTM forecasts for live market feeds.") { TreatUnmatchedTokensAsErrors = false };
+        var root = new RootCommand("StreamLstm: real-time LSTM forecasts for live market feeds. With no command it runs the worker, as 'run' does.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        var help = root.Options.OfType<System.CommandLine.Help.HelpOption>().Single();
+        help.Action = new VerbHelp((System.CommandLine.Help.HelpAction)help.Action!);
         root.SetAction(parse => RunVerb.Run(parse.UnmatchedTokens));
         root.Subcommands.Add(RunVerb.Create());
         root.Subcommands.Add(ReplayVerb.Create());

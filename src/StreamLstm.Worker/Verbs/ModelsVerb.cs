@@ -17,7 +17,7 @@ public static class ModelsVerb
     {
         var command = new Command("models", "List the versions of a model store, promote one, or roll back to the previous one.");
         var list = CommandLine.Verb("list", "The versions with their figures and which is current.");
-        var json = new Option<bool>("--json") { Description = "one JSON document instead of a table" };
+        var json = new Option<bool>("--json") { Description = "one JSON document instead of a table, with the store's history of switches" };
         list.Options.Add(json);
         list.Options.Add(StoreOption());
         list.SetAction(parse =>
@@ -27,7 +27,7 @@ public static class ModelsVerb
             return 0;
         });
 
-        var promote = CommandLine.Verb("promote", "Make VERSION current (checked to load completely first).");
+        var promote = CommandLine.Verb("promote", "Make VERSION current (checked to load completely first; refused if the current version changed meanwhile). A running worker takes it over.");
         var version = new Argument<string>("VERSION") { Description = "the version id, e.g. v3, or naive (serve the last price)" };
         promote.Arguments.Add(version);
         promote.Options.Add(StoreOption());
@@ -37,12 +37,12 @@ public static class ModelsVerb
             var id = parse.GetValue(version)!;
             var before = store.CurrentVersion;
             // Only over the version reported as replaced: a worker promoting meanwhile makes this fail, not vanish.
-            store.SetCurrent(id, "promoted", expectedCurrent: before);
+            store.SetCurrent(id, "promoted", expectedCurrent: before, ModelSwitchSource.Operator);
             Console.WriteLine($"{id} is now current in {store.Location} (was {before ?? "none"})");
             return 0;
         });
 
-        var rollback = CommandLine.Verb("rollback", "Make the version that was current before the current one current again.");
+        var rollback = CommandLine.Verb("rollback", "Make the version that was current before the current one current again. A running worker takes it over.");
         rollback.Options.Add(StoreOption());
         rollback.SetAction(parse =>
         {
@@ -60,7 +60,7 @@ public static class ModelsVerb
     }
 
     private static Option<DirectoryInfo?> StoreOption() =>
-        new("--model-dir") { Description = "the model store's directory (default: Kafka:ModelTopic when set, else Model:Directory)" };
+        new("--model-dir") { Description = "the model store's directory (default: the store on Kafka:ModelTopic when set, with Kafka:BootstrapServers, else Model:Directory)", HelpName = "STORE" };
 
     private static IModelStore Store(ParseResult parse)
     {
@@ -116,7 +116,7 @@ public static class ModelsVerb
             store = store.Location,
             current,
             versions = Versions(store).Select(v => new { version = v.Id, current = v.Id == current, metadata = v.Meta, problem = v.Problem }).ToList(),
-            history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason }).ToList(),
+            history = store.History().Select(h => new { utc = h.Utc, version = h.Version, reason = h.Reason, source = h.Source }).ToList(),
         };
         return JsonSerializer.Serialize(document, ModelStoreJson.Options);
     }

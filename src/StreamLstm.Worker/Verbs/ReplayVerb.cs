@@ -4,18 +4,20 @@ using StreamLstm.Ingest;
 namespace StreamLstm.Worker.Verbs;
 
 /// <summary>
-/// <c>replay --data CSV --bootstrap SERVERS --topic TOPIC [--rate TICKS_PER_SECOND]</c>: publishes a CSV as tick
-/// messages keyed by symbol, in timestamp order (as fast as possible without <c>--rate</c>).
+/// <c>replay --data CSV --bootstrap SERVERS [--topic TOPIC] [--rate TICKS_PER_SECOND]</c>: publishes a CSV as tick
+/// messages keyed by symbol, in timestamp order, to TOPIC (default <c>ticks</c>), as fast as possible without <c>--rate</c>.
 /// </summary>
 public static class ReplayVerb
 {
     public static Command Create()
     {
-        var data = new Option<FileInfo>("--data") { Description = "CSV of prices", Required = true };
-        var bootstrap = new Option<string>("--bootstrap") { Description = "Kafka bootstrap servers, host:port[,host:port]", Required = true };
-        var topic = new Option<string>("--topic") { Description = "topic to publish to", DefaultValueFactory = _ => "ticks" };
-        var rate = new Option<double?>("--rate") { Description = "ticks per second (default: as fast as possible)" };
-        var command = CommandLine.Verb("replay", "Publish a CSV of prices as tick messages, keyed by symbol, in timestamp order.");
+        var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price; volume, bid, ask when present)", Required = true, HelpName = "CSV" };
+        var bootstrap = new Option<string>("--bootstrap") { Description = "Kafka bootstrap servers, host:port[,host:port]", Required = true, HelpName = "SERVERS" };
+        var topic = new Option<string>("--topic") { Description = "topic to publish to", DefaultValueFactory = _ => "ticks", HelpName = "TOPIC" };
+        var rate = new Option<double?>("--rate") { Description = "ticks per second (default: as fast as possible)", HelpName = "TICKS_PER_SECOND" };
+        var command = CommandLine.Verb("replay",
+            "Publish a CSV of prices as tick messages, keyed by symbol, in timestamp order (idempotent producer, acks=all; " +
+            "Kafka:Producer:* settings pass through to it, e.g. --Kafka:Producer:security.protocol=SSL).");
         foreach (var option in new Option[] { data, bootstrap, topic, rate }) command.Options.Add(option);
         command.SetAction(parse =>
         {

@@ -13,7 +13,11 @@ public static class RunVerb
 {
     public static Command Create()
     {
-        var command = CommandLine.Verb("run", "Run the worker service: Kafka in, stateful LSTM per symbol, InfluxDB out.");
+        var command = CommandLine.Verb("run",
+            "Run the worker service: Kafka in, stateful LSTM per symbol, InfluxDB out. Kafka:BootstrapServers is required " +
+            "(e.g. --Kafka:BootstrapServers=localhost:9092); without Influx:Url the points go to forecasts.lp in the working " +
+            "directory. Every setting can be given as --Section:Key=value, in appsettings.json or as an environment variable " +
+            "(Kafka__BootstrapServers). Runs in the foreground, under systemd or as a Windows service; stop with Ctrl+C.");
         command.SetAction(parse => Run(parse.UnmatchedTokens));
         return command;
     }

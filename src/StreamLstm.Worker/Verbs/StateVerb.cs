@@ -17,7 +17,8 @@ public static class StateVerb
     {
         var command = new Command("state",
             "Inspect the per-symbol serving state the workers checkpoint to Kafka (Kafka:StateTopic), or delete it so the symbols are " +
-            "re-warmed from their tick history at the next start: after 'history drop', or to reprocess from an earlier offset.");
+            "re-warmed from their tick history at the next start: after 'history drop', or to reprocess from an earlier offset. " +
+            "Needs Kafka:BootstrapServers (and Kafka:Topic or Kafka:StateTopic) as the workers have them.");
 
         var list = CommandLine.Verb("list", "Per symbol: its partition, the offset its checkpoint covers, the model that advanced it and its last tick's time (safe while workers run).");
         var listSymbol = new Option<string?>("--symbol") { Description = "only this symbol", HelpName = "SYMBOL" };

@@ -15,10 +15,12 @@ public static class TrainVerb
 {
     public static Command Create()
     {
-        var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price[,volume])", Required = true };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "model store directory to add the version to (created if absent); without it, the store on Kafka:ModelTopic" };
-        var epochs = new Option<int?>("--epochs") { Description = "most epochs to train (default: Training:Epochs)" };
-        var command = CommandLine.Verb("train", "Train a model offline from a CSV of prices and make it the store's current version.");
+        var data = new Option<FileInfo>("--data") { Description = "CSV of prices (timestamp,symbol,price; volume, bid, ask when present)", Required = true, HelpName = "CSV" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "model store directory to add the version to (created if absent); without it, the store on Kafka:ModelTopic", HelpName = "STORE" };
+        var epochs = new Option<int?>("--epochs") { Description = "most epochs to train (default: Training:Epochs)", HelpName = "N" };
+        var command = CommandLine.Verb("train",
+            "Train a model offline from a CSV of prices, add it to the model store as a new version and make it current (a running " +
+            "worker takes it over). Its shape comes from Model:* settings (e.g. --Model:HiddenSize=32), its training from Training:*.");
         command.Options.Add(data);
         command.Options.Add(output);
         command.Options.Add(epochs);

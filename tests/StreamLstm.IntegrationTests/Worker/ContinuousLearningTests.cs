@@ -4,14 +4,17 @@ using StreamLstm.IntegrationTests.Fixtures;
 using StreamLstm.Learning;
 using StreamLstm.Model;
 using StreamLstm.Pipeline;
+using StreamLstm.Sink;
 using StreamLstm.Ticks;
 using StreamLstm.Telemetry;
+using StreamLstm.Tests.Support;
 
 namespace StreamLstm.IntegrationTests.Worker;
 
 /// <summary>
 /// The whole worker (pipeline, tick history, retraining) against the broker and the InfluxDB server: cold start, a
-/// scheduled retrain that promotes, a poisoned challenger that is rejected, a rollback, a restart with no warm-up gap.
+/// scheduled retrain that promotes, a poisoned challenger that is rejected, a rollback, switches by an operator and by
+/// train (each model_event with its source), a restart with no warm-up gap.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture influx)
@@ -64,6 +67,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         var promoted = Assert.Single(events);
         Assert.Equal("promoted", promoted["action"]);
         Assert.Equal("v1", promoted["model"]);
+        Assert.Equal(ModelSwitchSource.Retrain, promoted["source"]);
         Assert.Equal(1.0, Convert.ToDouble(promoted["champion_rel_mae"], CultureInfo.InvariantCulture));
         Assert.True(Convert.ToDouble(promoted["rel_mae"], CultureInfo.InvariantCulture) < 1);
     }
@@ -98,7 +102,9 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         Assert.Contains("v2", late.Keys);
         Assert.DoesNotContain("v1", late.Keys);
         var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\" WHERE \"action\" = 'promoted'");
-        Assert.Contains(events, e => (string?)e["model"] == "v2");
+        Assert.Contains(events, e => (string?)e["model"] == "v2" && (string?)e["source"] == ModelSwitchSource.Retrain);
+        // v1 was made current by training it before the worker started: written once, when the worker took it over.
+        Assert.Equal(ModelSwitchSource.Train, Assert.Single(events, e => (string?)e["model"] == "v1")["source"]);
     }
 
     [Fact]
@@ -125,7 +131,8 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
             await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count, "every tick processed", () => $"ticks {counters.Ticks}");
             service.Retraining!.Request();
             await WaitAsync(() => service.Retraining.Outcomes.Count == 1 && !service.Retraining.Training, "the retrain decided", () => "retraining");
-            await WaitAsync(() => counters.ModelEvents == 1, "the decision written", () => $"events {counters.ModelEvents}");
+            // The champion's training before the start (source train), then the decision.
+            await WaitAsync(() => counters.ModelEvents == 2, "the decision written", () => $"events {counters.ModelEvents}");
             var outcome = service.Retraining.Outcomes[0];
             Assert.False(outcome.Decision.Promote, outcome.Decision.Reason);
             Assert.Null(outcome.Version);
@@ -137,7 +144,10 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         Assert.Equal(["v1", champion], new ModelStore(harness.StoreDirectory).Versions());
         Assert.Equal(champion, new ModelStore(harness.StoreDirectory).CurrentVersion);
         var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
-        var rejected = Assert.Single(events);
+        Assert.Equal(2, events.Count);
+        var trainedBefore = Assert.Single(events, e => (string?)e["source"] == ModelSwitchSource.Train);
+        Assert.Equal(("promoted", champion), ((string?)trainedBefore["action"], (string?)trainedBefore["model"]));
+        var rejected = Assert.Single(events, e => (string?)e["source"] == ModelSwitchSource.Retrain);
         Assert.Equal("rejected", rejected["action"]);
         Assert.Equal(ModelEvent.Challenger, rejected["model"]);
         Assert.True(Convert.ToDouble(rejected["rel_mae"], CultureInfo.InvariantCulture) > Convert.ToDouble(rejected["champion_rel_mae"], CultureInfo.InvariantCulture) * 0.999);
@@ -176,7 +186,8 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
             Assert.Null(outcome.Version);
             Assert.True(outcome.ChampionRelMae > 1.0101, $"champion {outcome.ChampionRelMae}");
             await WorkerHarness.PublishAsync(kafka, topic, later);
-            await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count + later.Count && counters.ModelEvents == 2,
+            // The champion's training before the start, then the rejected challenger and naive in the champion's place.
+            await WaitAsync(() => counters.Ticks >= poisoned.Count + recent.Count + later.Count && counters.ModelEvents == 3,
                 "later ticks processed, both decisions written", () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
             stop.Cancel();
             await running;
@@ -184,7 +195,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         Assert.Equal(NaiveModel.Id, new ModelStore(harness.StoreDirectory).CurrentVersion);
         var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(800):O}'");
         Assert.Equal([NaiveModel.Id], late.Keys);
-        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\" WHERE \"source\" = 'retrain'");
         Assert.Equal(2, events.Count);
         var retired = Assert.Single(events, e => (string?)e["model"] == NaiveModel.Id);
         Assert.Equal("promoted", retired["action"]);
@@ -211,7 +222,7 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
             Assert.Equal("v1", new ModelStore(harness.StoreDirectory).Rollback());
             await WaitAsync(() => service.Pipeline.ServingModel == "v1", "v1 serving again", () => $"serving {service.Pipeline.ServingModel}");
             await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(60));
-            await WaitAsync(() => counters.Ticks >= ticks.Count && counters.ModelEvents == 1, "every tick processed and the rollback written",
+            await WaitAsync(() => counters.Ticks >= ticks.Count && counters.ModelEvents == 2, "every tick processed and the rollback written",
                 () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
             stop.Cancel();
             await running;
@@ -219,11 +230,85 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
         var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(20):O}'");
         Assert.Contains("v1", late.Keys);
         Assert.DoesNotContain(promoted, late.Keys);
-        var rollback = Assert.Single(await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\""));
-        Assert.Equal("rollback", rollback["action"]);
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        Assert.Equal(2, events.Count);
+        // The version trained before the worker started, written when the worker took it over.
+        var trained = Assert.Single(events, e => (string?)e["action"] == "promoted");
+        Assert.Equal((promoted, ModelSwitchSource.Train), ((string?)trained["model"], (string?)trained["source"]));
+        var rollback = Assert.Single(events, e => (string?)e["action"] == "rollback");
         Assert.Equal("v1", rollback["model"]);
+        Assert.Equal(ModelSwitchSource.Operator, rollback["source"]);
         Assert.Equal(1.0, Convert.ToDouble(rollback["model_version"], CultureInfo.InvariantCulture));
+        AssertAtTickTimes(events, ticks);
     }
+
+    [Fact]
+    public async Task A_promotion_and_a_train_are_recorded_with_their_source_in_the_running_worker_and_a_rollback_made_while_none_runs_at_the_next_start()
+    {
+        var (topic, bucket) = (kafka.CreateTopicName("switches"), await influx.NewBucketAsync());
+        using var harness = new WorkerHarness(kafka, influx, topic, bucket);
+        var v2 = harness.AddVersion(seed: 9);
+        var ticks = WorkerHarness.Ticks(Symbols, 60);
+        var csv = Path.Combine(harness.WorkDirectory("csv"), "prices.csv");
+        File.WriteAllLines(csv, ["timestamp,symbol,price", .. WorkerHarness.Predictable(Symbols, 300, seed: 12, Start.AddYears(-1))
+            .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Timestamp:yyyy-MM-ddTHH:mm:ssZ},{t.Symbol},{t.Price}"))]);
+        string[] shape = ["--Model:HiddenSize=8", "--Model:Layers=1", "--Model:Horizons=2", "--Model:Warmup=5"];
+        var learning = OnDemand() with { Enabled = false };
+
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Take(3 * 20));
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            using (service)
+            {
+                await WaitAsync(() => counters.Ticks >= 3 * 20 && counters.ModelEvents == 1, "first part processed, the version trained before the start written",
+                    () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
+                var promote = VerbRunner.Run("models", "promote", "v1", "--model-dir", harness.StoreDirectory);
+                Assert.True(promote.Code == 0, promote.Error);
+                await WaitAsync(() => service.Pipeline.ServingModel == "v1" && counters.ModelEvents == 2, "v1 promoted, serving and written",
+                    () => $"serving {service.Pipeline.ServingModel}, events {counters.ModelEvents}");
+                await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(3 * 20).Take(3 * 20));
+                await WaitAsync(() => counters.Ticks >= 3 * 40, "second part processed", () => $"ticks {counters.Ticks}");
+                var train = VerbRunner.Run(["train", "--data", csv, "--out", harness.StoreDirectory, "--epochs", "1", .. shape]);
+                Assert.True(train.Code == 0, train.Error);
+                await WaitAsync(() => service.Pipeline.ServingModel == "v3" && counters.ModelEvents == 3, "v3 trained, serving and written",
+                    () => $"serving {service.Pipeline.ServingModel}, events {counters.ModelEvents}");
+                stop.Cancel();
+                await running;
+            }
+        }
+        var rollback = VerbRunner.Run("models", "rollback", "--model-dir", harness.StoreDirectory);
+        Assert.True(rollback.Code == 0, rollback.Error);
+        await WorkerHarness.PublishAsync(kafka, topic, ticks.Skip(3 * 40));
+        using (var stop = new CancellationTokenSource())
+        {
+            var counters = new PipelineCounters();
+            var (service, running) = harness.StartService(stop.Token, learning, counters);
+            using (service)
+            {
+                Assert.Equal("v1", service.Pipeline.ServingModel);
+                await WaitAsync(() => counters.Ticks >= 3 * 20 && counters.ModelEvents == 1, "last part processed, the rollback written",
+                    () => $"ticks {counters.Ticks}, events {counters.ModelEvents}");
+                stop.Cancel();
+                await running;
+            }
+        }
+        var events = await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\"");
+        (string?, string?, string?)[] expected = [("promoted", v2, ModelSwitchSource.Train), ("promoted", "v1", ModelSwitchSource.Operator),
+            ("promoted", "v3", ModelSwitchSource.Train), ("rollback", "v1", ModelSwitchSource.Operator)];
+        var inOrder = expected.Select(x => Assert.Single(events, e => ((string?)e["action"], (string?)e["model"], (string?)e["source"]) == x)).ToList();
+        Assert.Equal(expected.Length, events.Count);
+        // Each at the newest tick consumed when the worker took the switch over (two may share one).
+        Assert.Equal(inOrder.Select(e => e.Time).Order(), inOrder.Select(e => e.Time));
+        AssertAtTickTimes(events, ticks);
+        // A trained version's figures are those of its validation.
+        Assert.True(Convert.ToDouble(inOrder[2]["rel_mae"], CultureInfo.InvariantCulture) > 0);
+    }
+
+    /// <summary>Each event is at the time of a tick the worker had consumed, not of the wall clock.</summary>
+    private static void AssertAtTickTimes(IReadOnlyList<InfluxRow> events, IReadOnlyList<Tick> ticks) =>
+        Assert.All(events, e => Assert.InRange(e.Time, LineProtocol.Nanoseconds(ticks[0].Timestamp), LineProtocol.Nanoseconds(ticks.Max(t => t.Timestamp))));
 
     [Theory]
     [InlineData(true)]
@@ -265,6 +350,9 @@ public sealed class ContinuousLearningTests(KafkaFixture kafka, InfluxFixture in
                 Assert.Equal(checkpoints ? 0 : Symbols.Length, counters.Rewarmed);
             }
         }
+        // The version the harness trained before the first start is written once, not again after the restart.
+        var taken = Assert.Single(await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\""));
+        Assert.Equal(("promoted", "v1", ModelSwitchSource.Train), ((string?)taken["action"], (string?)taken["model"], (string?)taken["source"]));
         // A cold restart would skip the first Warmup ticks of every symbol; restored or re-warmed, none is skipped.
         var late = await ByModelAsync(bucket, $"time >= '{Start.AddMinutes(40):O}'");
         Assert.Equal(Symbols.Length * 20 * WorkerHarness.Settings.Horizons, late.Values.Sum());

@@ -12,7 +12,7 @@ namespace StreamLstm.IntegrationTests.Worker;
 public sealed class SharedModelStoreTests(KafkaFixture kafka, InfluxFixture influx)
 {
     [Fact]
-    public async Task Every_worker_of_a_group_swaps_in_the_version_promoted_on_the_model_topic()
+    public async Task Every_worker_of_a_group_swaps_in_the_version_promoted_on_the_model_topic_and_one_writes_its_model_event()
     {
         var topic = kafka.CreateTopicName("ticks");
         var bucket = await influx.NewBucketAsync();
@@ -26,8 +26,8 @@ public sealed class SharedModelStoreTests(KafkaFixture kafka, InfluxFixture infl
 
         using var stop = new CancellationTokenSource();
         var (countersA, countersB) = (new PipelineCounters(), new PipelineCounters());
-        var (a, runningA) = harness.Start(stop.Token, countersA, follow: storeA);
-        var (b, runningB) = harness.Start(stop.Token, countersB, follow: storeB);
+        var (a, runningA) = harness.Start(stop.Token, countersA, follow: storeA, sharedStore: true);
+        var (b, runningB) = harness.Start(stop.Token, countersB, follow: storeB, sharedStore: true);
         var ticks = WorkerHarness.Ticks(["S1", "S2", "S3", "S4"], 20);
         await WorkerHarness.PublishAsync(kafka, topic, ticks);
         await Poll.UntilAsync(_ => Task.FromResult(countersA.Ticks + countersB.Ticks >= ticks.Count), TimeSpan.FromSeconds(60),
@@ -39,8 +39,13 @@ public sealed class SharedModelStoreTests(KafkaFixture kafka, InfluxFixture infl
         trainer.SetCurrent(promoted, "promoted", expectedCurrent: "v1");
         await Poll.UntilAsync(_ => Task.FromResult(a.ServingModel == promoted && b.ServingModel == promoted), TimeSpan.FromSeconds(30),
             $"both workers serving {promoted}", () => $"serving {a.ServingModel} and {b.ServingModel}");
+        var ownerOf0 = a.Assignment.Contains(0) ? countersA : countersB;
         stop.Cancel();
         await Task.WhenAll(runningA, runningB);
+        // Both took the switch over; the owner of partition 0 wrote it, once for the group.
+        Assert.Equal((1L, 1L), (countersA.ModelEvents + countersB.ModelEvents, ownerOf0.ModelEvents));
+        var written = Assert.Single(await influx.QueryAsync(bucket, "SELECT * FROM \"model_event\""));
+        Assert.Equal(("promoted", promoted, ModelSwitchSource.Operator), ((string?)written["action"], (string?)written["model"], (string?)written["source"]));
     }
 
     [Fact]

@@ -131,10 +131,11 @@ internal sealed class WorkerHarness : IDisposable
 
     /// <summary>
     /// Starts a pipeline (a worker) that runs until <paramref name="stop"/> fires, following the harness's store when
-    /// <paramref name="followStore"/>, or <paramref name="follow"/> when given, writing the <paramref name="output"/> profile (default full).
+    /// <paramref name="followStore"/>, or <paramref name="follow"/> when given (shared by the group's workers when
+    /// <paramref name="sharedStore"/>), writing the <paramref name="output"/> profile (default full).
     /// </summary>
     public (StreamingPipeline Pipeline, Task Running) Start(CancellationToken stop, PipelineCounters? counters = null, bool followStore = false,
-        IModelStore? follow = null, OutputSettings? output = null)
+        IModelStore? follow = null, OutputSettings? output = null, bool sharedStore = false)
     {
         counters ??= new PipelineCounters();
         var pipeline = new StreamingPipeline(Kafka, Model, new ServingSettings(),
@@ -143,6 +144,7 @@ internal sealed class WorkerHarness : IDisposable
             Follow = follow ?? (followStore ? new ModelStore(StoreDirectory) : null),
             FollowInterval = TimeSpan.FromMilliseconds(200),
             Output = output ?? new OutputSettings(),
+            SharedStore = sharedStore,
         };
         return (pipeline, Task.Run(() => pipeline.RunAsync(stop, TimeSpan.FromSeconds(20))));
     }

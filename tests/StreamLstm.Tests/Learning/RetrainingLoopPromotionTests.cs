@@ -22,10 +22,11 @@ public class RetrainingLoopPromotionTests
         }
 
         public void SetCurrent(string id, string reason = "promoted") => inner.SetCurrent(id, reason);
-        public void SetCurrent(string id, string reason, string? expectedCurrent) => inner.SetCurrent(id, reason, expectedCurrent);
+        public void SetCurrent(string id, string reason, string? expectedCurrent, string source = ModelSwitchSource.Operator) => inner.SetCurrent(id, reason, expectedCurrent, source);
         public string Rollback() => inner.Rollback();
         public IReadOnlyList<string> Prune(int keep) => inner.Prune(keep);
-        public IReadOnlyList<(DateTime Utc, string Version, string Reason)> History() => inner.History();
+        public IReadOnlyList<ModelSwitch> History() => inner.History();
+        public ModelSwitch? LastSwitch() => inner.LastSwitch();
         public ModelVersion LoadCurrent() => inner.LoadCurrent();
         public ModelVersion Load(string id) => inner.Load(id);
         public ModelConfiguration ReadConfiguration(string id) => inner.ReadConfiguration(id);
@@ -56,6 +57,9 @@ public class RetrainingLoopPromotionTests
         Assert.Equal(NaiveModel.Id, inner.CurrentVersion);
         // The challenger was added before the switch was refused: it stays, not current, as models list shows it.
         Assert.Equal(["v1"], inner.Versions());
-        Assert.Equal("rejected", Assert.Single(events).Action);
+        var rejected = Assert.Single(events);
+        Assert.Equal(("rejected", ModelSwitchSource.Retrain), (rejected.Action, rejected.Source));
+        // The other worker's switch is the last one; this one's challenger never became current.
+        Assert.Equal(NaiveModel.Id, inner.LastSwitch()?.Version);
     }
 }

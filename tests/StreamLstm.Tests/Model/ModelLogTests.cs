@@ -87,6 +87,19 @@ public class ModelLogTests
     }
 
     [Fact]
+    public void A_switch_keeps_its_source_and_one_recorded_without_a_source_or_with_an_unknown_one_has_none()
+    {
+        var topic = new Partition();
+        topic.Append(ModelRecordKeys.Current("a"), new ModelSwitchRecord("v1", "trained", Utc, 0, ModelSwitchSource.Train).ToBytes());
+        // What an earlier release wrote: no source field.
+        topic.Append(ModelRecordKeys.Current("b"), """{"version":"v2","reason":"promoted","utc":"2026-12-01T00:00:00Z","expected_generation":1}"""u8.ToArray());
+        topic.Append(ModelRecordKeys.Current("c"), new ModelSwitchRecord("v1", "rollback", Utc, 2, "someone").ToBytes());
+        Assert.Equal([ModelSwitchSource.Train, null, null], topic.Log.Switches.Select(s => s.Source));
+        Assert.Equal(new ModelSwitch(Utc, "v1", "trained", ModelSwitchSource.Train), topic.Log.Switches[0].ToModelSwitch());
+        Assert.Contains("\"source\":\"train\"", System.Text.Encoding.UTF8.GetString(new ModelSwitchRecord("v1", "trained", Utc, 0, ModelSwitchSource.Train).ToBytes()));
+    }
+
+    [Fact]
     public void A_compacted_topic_folds_to_the_same_store_and_decides_every_later_claim_alike_wherever_the_cleaner_stopped()
     {
         var topic = new Partition();
@@ -107,7 +120,7 @@ public class ModelLogTests
         for (int i = 0; i < 4; i++) topic.AddAndSwitch();
         topic.Append(ModelRecordKeys.Weights("abandoned", 0), [9], Utc.AddHours(-2));
 
-        var history = topic.Log.Switches.Select(s => (s.Utc, s.Version, s.Reason)).ToList();
+        var history = topic.Log.Switches.Select(s => s.ToModelSwitch()).ToList();
         var pruned = ModelStoreRules.PruneCandidates(topic.Log.Versions.Select(v => v.Id).ToList(), 2, topic.Log.Current, history);
         Assert.Equal(["v1", "v2", "v3", "v4"], pruned.Take(4));
         foreach (var key in topic.Log.Tombstones(pruned, keepSwitches: 2, abandonedBefore: Utc.AddHours(-1))) topic.Append(key, null);

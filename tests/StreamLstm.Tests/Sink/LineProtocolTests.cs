@@ -48,14 +48,16 @@ public class LineProtocolTests
     }
 
     [Fact]
-    public void A_model_event_carries_action_model_and_the_finite_figures_the_decision_was_made_on()
+    public void A_model_event_carries_action_model_source_and_the_finite_figures_the_decision_was_made_on()
     {
         var line = new StringBuilder();
-        LineProtocol.ModelEvent(line, "promoted", "v4", 0.97, 0.99, 0.8, 7);
-        LineProtocol.ModelEvent(line, "rollback", "v3", 0.98, double.NaN, 0.81, 8);
-        LineProtocol.ModelEvent(line, "rejected", "challenger", double.NaN, double.NaN, double.NaN, 9);
-        Assert.Equal("model_event,action=promoted,model=v4 champion_rel_mae=0.99,coverage80=0.8,model_version=4,rel_mae=0.97 7\n" +
-                     "model_event,action=rollback,model=v3 coverage80=0.81,model_version=3,rel_mae=0.98 8\n" +
-                     "model_event,action=rejected,model=challenger model_version=0 9\n", line.ToString());
+        LineProtocol.ModelEvent(line, "promoted", "v4", "retrain", 0.97, 0.99, 0.8, 7);
+        LineProtocol.ModelEvent(line, "rollback", "v3", "operator", 0.98, double.NaN, 0.81, 8);
+        LineProtocol.ModelEvent(line, "rejected", "challenger", "retrain", double.NaN, double.NaN, double.NaN, 9);
+        LineProtocol.ModelEvent(line, "promoted", "v5", "train", 0.95, double.NaN, 0.79, 10);
+        Assert.Equal("model_event,action=promoted,model=v4,source=retrain champion_rel_mae=0.99,coverage80=0.8,model_version=4,rel_mae=0.97 7\n" +
+                     "model_event,action=rollback,model=v3,source=operator coverage80=0.81,model_version=3,rel_mae=0.98 8\n" +
+                     "model_event,action=rejected,model=challenger,source=retrain model_version=0 9\n" +
+                     "model_event,action=promoted,model=v5,source=train coverage80=0.79,model_version=5,rel_mae=0.95 10\n", line.ToString());
     }
 }

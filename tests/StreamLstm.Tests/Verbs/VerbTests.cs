@@ -108,14 +108,14 @@ public class VerbTests
         var store = new ModelStore(Path.Combine(dir.Path, "model"));
         if (decision.Contains(": promoted v1 (model_event action=promoted model=v1)", StringComparison.Ordinal))
         {
-            Assert.StartsWith("model_event,action=promoted,model=v1 ", modelEvent);
+            Assert.StartsWith("model_event,action=promoted,model=v1,source=retrain ", modelEvent);
             Assert.Equal("v1", store.CurrentVersion);
             Assert.Contains("v1 now serves (was naive)", result.Out);
         }
         else
         {
             Assert.Contains(": rejected the challenger, naive keeps serving (model_event action=rejected model=challenger)", decision);
-            Assert.StartsWith("model_event,action=rejected,model=challenger ", modelEvent);
+            Assert.StartsWith("model_event,action=rejected,model=challenger,source=retrain ", modelEvent);
             Assert.Null(store.CurrentVersion);
         }
         Assert.Contains("model_event points: 1,", result.Out);
@@ -165,7 +165,7 @@ public class VerbTests
         Assert.Contains(" over the rest (no model was promoted)", result.Out);
         Assert.Contains("1 retrain (rejected), model_event points: 1,", result.Out);
         var modelEvent = Assert.Single(File.ReadAllLines(Path.Combine(dir.Path, "forecasts.lp")), l => l.StartsWith("model_event,", StringComparison.Ordinal));
-        Assert.StartsWith("model_event,action=rejected,model=challenger ", modelEvent);
+        Assert.StartsWith("model_event,action=rejected,model=challenger,source=retrain ", modelEvent);
         Assert.Null(new ModelStore(Path.Combine(dir.Path, "model")).CurrentVersion);
     }
 
@@ -236,6 +236,8 @@ public class VerbTests
         Assert.Equal(2, json.RootElement.GetProperty("versions").GetArrayLength());
         Assert.Equal(["trained", "trained", "promoted", "rollback"],
             json.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("reason").GetString()));
+        Assert.Equal(["train", "train", "operator", "operator"],
+            json.RootElement.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("source").GetString()));
 
         AssertOneLineError(Run("models", "promote", "v9", "--model-dir", store), "has no version 'v9'");
         AssertOneLineError(Run("models", "list", "--model-dir", dir.File("nowhere")), "does not exist");
