@@ -1,3 +1,4 @@
+using StreamLstm.Features;
 using StreamLstm.Inference;
 using StreamLstm.Ingest;
 using StreamLstm.Learning;
@@ -16,10 +17,10 @@ public class CheckpointTests
 {
     private const int Partitions = 2;
 
-    private static ModelVersion Model(string version = "v1", int seed = 3)
+    private static ModelVersion Model(string version = "v1", int seed = 3, string features = FeatureSets.Price)
     {
         torch.manual_seed(seed);
-        var settings = new ModelSettings { HiddenSize = 8, Layers = 2, Horizons = 3, Warmup = 10, Window = 20, BurnIn = 5 };
+        var settings = new ModelSettings { HiddenSize = 8, Layers = 2, Horizons = 3, Warmup = 10, Window = 20, BurnIn = 5 }.WithFeatures(features);
         return new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = version });
     }
 
@@ -28,7 +29,7 @@ public class CheckpointTests
     /// from 0; every 7th tick of a symbol repeats its time and every 11th comes late, so repeat counts and late-tick
     /// counts are part of the state too.
     /// </summary>
-    private static IngestedTick[] Stream(int symbols, int ticks, int seed = 5)
+    private static IngestedTick[] Stream(int symbols, int ticks, int seed = 5, bool quotes = false)
     {
         var offsets = new long[Partitions];
         var perSymbol = new Dictionary<string, int>();
@@ -40,6 +41,8 @@ public class CheckpointTests
                 : n % 11 == 0 ? tick with { Timestamp = tick.Timestamp - TimeSpan.FromMinutes(5) }
                 : tick;
             int partition = int.Parse(tick.Symbol[1..]) % Partitions;
+            // A quote feed: a spread that varies, the price anywhere within it.
+            if (quotes) t = t with { Bid = Math.Round(t.Price * (1 - 0.0004 * (1 + n % 3)), 6), Ask = Math.Round(t.Price * (1 + 0.0002 * (1 + n % 5)), 6) };
             result.Add(new IngestedTick(t, new SourcePosition(partition, offsets[partition]++)));
         }
         return result.ToArray();
@@ -108,16 +111,18 @@ public class CheckpointTests
     };
 
     [Theory]
-    [InlineData("full")]
-    [InlineData("skill")]
-    [InlineData("lean")]
-    public void Restore_plus_replay_gives_exactly_the_points_of_an_uninterrupted_run(string profile)
+    [InlineData("full", false)]
+    [InlineData("skill", false)]
+    [InlineData("lean", false)]
+    [InlineData("full", true)]
+    public void Restore_plus_replay_gives_exactly_the_points_of_an_uninterrupted_run(string profile, bool quotes)
     {
-        using var model = Model();
+        // With quotes: a quote model on quote ticks, whose features' state (spread, mid, volume) is restored too.
+        using var model = Model(features: quotes ? FeatureSets.Quote : FeatureSets.Price);
         var serving = new ServingSettings();
         var output = Output(profile);
         // 1,500 ticks per symbol: longer than the 1,000-tick re-warm, so only exact state can match.
-        var ticks = Stream(4, 1500);
+        var ticks = Stream(4, 1500, quotes: quotes);
         var uninterrupted = new Dictionary<string, string>();
         Run(new TickProcessor(model, serving, new PipelineCounters()) { Output = output }, ticks, uninterrupted);
         // The lean profiles' sums and thinning are part of the state: skill points (and their thinned forecasts) match too.
