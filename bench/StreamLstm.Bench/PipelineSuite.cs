@@ -1,3 +1,4 @@
+using StreamLstm.Features;
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
@@ -67,9 +68,48 @@ public static class PipelineSuite
         return figures;
     }
 
-    internal static ModelVersion BenchModel()
+    /// <summary>
+    /// Suite <c>features</c>: the in-process per-tick path with a <c>quote</c> model on quote ticks (bid, ask, volume)
+    /// against a <c>price</c> model on the same ticks, eight interleaved runs each: <c>inproc_ticks_per_s_quote</c>,
+    /// <c>inproc_ticks_per_s_price</c> and <c>quote_vs_price_inproc_ratio</c>. Every tick computes all nine features
+    /// whichever model serves; a quote model reads nine inputs instead of four.
+    /// </summary>
+    public static Dictionary<string, double> RunFeatures()
     {
-        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 };
+        var figures = new Dictionary<string, double>();
+        using var price = BenchModel();
+        using var quote = BenchModel(FeatureSets.Quote);
+        var ticks = Measure.Ticks(Symbols, 300, seed: 1)
+            .Select((t, i) => new IngestedTick(t with { Volume = 100 + i % 97, Bid = t.Price * 0.9999, Ask = t.Price * 1.0001 }, new SourcePosition(0, i)))
+            .ToArray();
+        double Through(ModelVersion model)
+        {
+            var processor = new TickProcessor(model, new ServingSettings(), new PipelineCounters());
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < ticks.Length; i += StreamingPipeline.MaxBatch)
+                processor.Process(ticks.AsSpan(i, Math.Min(StreamingPipeline.MaxBatch, ticks.Length - i)), new PointBatch());
+            return ticks.Length / clock.Elapsed.TotalSeconds;
+        }
+        Through(price);
+        Through(quote);
+        var (p, q) = (new List<double>(), new List<double>());
+        for (int run = 0; run < 8; run++)
+        {
+            bool quoteFirst = run % 2 == 1;
+            (quoteFirst ? q : p).Add(Through(quoteFirst ? quote : price));
+            (quoteFirst ? p : q).Add(Through(quoteFirst ? price : quote));
+        }
+        double pm = Measure.Median(p), qm = Measure.Median(q);
+        figures["inproc_ticks_per_s_quote"] = qm;
+        figures["inproc_ticks_per_s_price"] = pm;
+        figures["quote_vs_price_inproc_ratio"] = qm / pm;
+        Suites.Log($"in-process, quote ticks: {Suites.F(qm)} ticks/s with a quote model, {Suites.F(pm)} with a price model (ratio {qm / pm:F3})");
+        return figures;
+    }
+
+    internal static ModelVersion BenchModel(string features = FeatureSets.Price)
+    {
+        var settings = new ModelSettings { HiddenSize = 64, Layers = 2, Horizons = 3, Warmup = 30 }.WithFeatures(features);
         torch.manual_seed(1);
         return new ModelVersion(new LstmForecaster(settings), new ModelConfiguration(settings, Calibration.Identity(3)), new ModelMetadata { Version = "bench" });
     }
@@ -112,7 +152,7 @@ public static class PipelineSuite
 
         var stepper = BatchForecaster.CreateStepper(model.Network);
         var states = Enumerable.Range(0, Symbols).Select(_ => new RecurrentState(model.Settings.Layers, model.Settings.HiddenSize)).ToList();
-        var inputs = new float[Symbols * 4];
+        var inputs = new float[Symbols * model.Settings.InputSize];
         var raw = new float[Symbols * model.Settings.OutputSize];
         double StepsOnly()
         {

@@ -24,6 +24,7 @@ public static class Suites
                 "pipeline" => PipelineSuite.Run(),
                 "restore" => PipelineSuite.RunRestore(),
                 "profiles" => PipelineSuite.RunProfiles(),
+                "features" => PipelineSuite.RunFeatures(),
                 "learning" => LearningSuite.Run(args),
                 "e2e" => E2eSuite.Run(args),
                 _ => null,
@@ -36,7 +37,7 @@ public static class Suites
         }
         if (figures is null)
         {
-            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, profiles, learning, e2e)");
+            Console.Error.WriteLine($"error: unknown suite '{suite}' (available: training, inference, pipeline, restore, profiles, features, learning, e2e)");
             return 2;
         }
         Console.WriteLine(JsonSerializer.Serialize(figures.ToDictionary(kv => kv.Key, kv => Round(kv.Value))));
