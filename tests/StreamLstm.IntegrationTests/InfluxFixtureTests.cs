@@ -12,7 +12,7 @@ namespace StreamLstm.IntegrationTests;
 [Collection(InfluxCollection.Name)]
 public sealed class InfluxFixtureTests(InfluxFixture influx, ITestOutputHelper output)
 {
-    // Symbols the contract calls valid, chosen for what line protocol must escape or pass through untouched.
+    // Symbols docs/reference.md calls valid, chosen for what line protocol must escape or pass through untouched.
     private static readonly string[] AwkwardSymbols =
         ["A B", "a,b=c", "EUR/USD", "^GSPC", "日経225", "BRK.B", "ES=F", "quote\"d", @"back\slash", "Ünïcödé €"];
 

@@ -4,9 +4,9 @@ using StreamLstm.Inference;
 namespace StreamLstm.Evaluation;
 
 /// <summary>
-/// Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in CONTRACT.md, with <c>baselines</c> and the
-/// model's <c>interval_score_vs_naive</c> and <c>interval_score_vs_garch</c>, plus <c>model</c>, <c>features</c> (the
-/// feature set it read) and <c>baseline_rolling_vol</c>).
+/// Writes a <see cref="BacktestResult"/> as <c>metrics.json</c> (schema in docs/reference.md, "metrics.json"): the
+/// scores, with <c>baselines</c> and the model's <c>interval_score_vs_naive</c> and <c>interval_score_vs_garch</c>, plus
+/// <c>model</c>, <c>features</c> (the feature set it read) and <c>baseline_rolling_vol</c>.
 /// </summary>
 public static class MetricsReport
 {

@@ -32,7 +32,7 @@ public sealed class KafkaOptions
 
     /// <summary>
     /// When set, every served forecast is also published here: one JSON message per forecast and horizon, keyed by
-    /// symbol (see the README). With <c>Influx:Url</c> empty, only here. Default none.
+    /// symbol (docs/reference.md, "Forecast messages"). With <c>Influx:Url</c> empty, only here. Default none.
     /// </summary>
     public string? ForecastTopic { get; set; }
 

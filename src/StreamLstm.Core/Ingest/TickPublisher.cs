@@ -9,7 +9,7 @@ namespace StreamLstm.Ingest;
 /// <summary>Publishes ticks as tick messages keyed by symbol (what <c>replay</c>, <c>demo</c> and the benchmarks send).</summary>
 public static class TickPublisher
 {
-    /// <summary>The message value for a tick (CONTRACT: symbol, ts ISO-8601 UTC, price, volume, bid and ask when known).</summary>
+    /// <summary>The message value for a tick (docs/reference.md, "Tick messages": symbol, ts ISO-8601 UTC, price, volume, bid and ask when known).</summary>
     public static byte[] Serialize(Tick tick)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);

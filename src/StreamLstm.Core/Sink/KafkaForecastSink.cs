@@ -96,7 +96,7 @@ public sealed partial class KafkaForecastSink : IPointSink
     }
 
     /// <summary>
-    /// The contract's message: <c>{"symbol","ts","ts_ns","horizon","value","lower","upper","model"}</c>, UTF-8 JSON
+    /// The forecast message (docs/reference.md, "Forecast messages"): <c>{"symbol","ts","ts_ns","horizon","value","lower","upper","model"}</c>, UTF-8 JSON
     /// (numbers in their shortest round-trip form).
     /// </summary>
     internal static byte[] Serialize(in ForecastRecord forecast, ArrayBufferWriter<byte> buffer)

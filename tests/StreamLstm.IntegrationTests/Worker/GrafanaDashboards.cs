@@ -10,7 +10,7 @@ namespace StreamLstm.IntegrationTests.Worker;
 /// </summary>
 internal static partial class GrafanaDashboards
 {
-    /// <summary>The uid the dashboards give the InfluxDB data source (CONTRACT.md, "Operations").</summary>
+    /// <summary>The uid the dashboards give the InfluxDB data source (README, "Grafana and Prometheus of your own"; deploy/grafana/provisioning/datasources/influxdb.yml).</summary>
     public const string InfluxUid = "influxdb";
 
     /// <summary>The uid the dashboards give the Prometheus data source.</summary>

@@ -16,7 +16,7 @@ public sealed partial class OperationsEndpointTests(KafkaFixture kafka, InfluxFi
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    /// <summary>The contract's series (CONTRACT.md, Operations), present from the start.</summary>
+    /// <summary>The series users rely on (docs/reference.md, "Metrics"), present from the start.</summary>
     private static readonly string[] ContractSeries =
     [
         "streamlstm_ticks_consumed_total", "streamlstm_ticks_late_total", "streamlstm_dead_letters_total", "streamlstm_forecasts_total",

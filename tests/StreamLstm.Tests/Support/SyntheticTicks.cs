@@ -42,7 +42,7 @@ internal static class SyntheticTicks
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
-    /// <summary>Writes ticks as a CSV with the contract's columns.</summary>
+    /// <summary>Writes ticks as a CSV with the documented columns (docs/reference.md, "CSV of prices").</summary>
     public static void WriteCsv(string path, IEnumerable<Tick> ticks)
     {
         using var writer = new StreamWriter(path);
