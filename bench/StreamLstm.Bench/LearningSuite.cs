@@ -118,10 +118,11 @@ public static class LearningSuite
         foreach (var line in File.ReadLines(linePath))
         {
             if (!line.StartsWith("forecast_error,", StringComparison.Ordinal)) continue;
+            var fields = Fields(line);
             int h = int.Parse(Between(line, "horizon=", ","), CultureInfo.InvariantCulture);
-            double model = double.Parse(Between(line, "abs_error=", ","), CultureInfo.InvariantCulture);
-            double naive = double.Parse(Between(line, "naive_abs_error=", " "), CultureInfo.InvariantCulture);
-            bool covered = Between(line, "covered=", ",") == "1";
+            double model = double.Parse(fields["abs_error"], CultureInfo.InvariantCulture);
+            double naive = double.Parse(fields["naive_abs_error"], CultureInfo.InvariantCulture);
+            bool covered = fields["covered"] == "1";
             var s = abs.GetValueOrDefault(h);
             abs[h] = (s.Model + model, s.Naive + naive, s.Covered + (covered ? 1 : 0), s.N + 1);
             if (h == 1) coveredH1.Add(covered);
@@ -137,6 +138,17 @@ public static class LearningSuite
             int from = coveredH1.Count * fifth / 5, to = coveredH1.Count * (fifth + 1) / 5;
             figures[$"coverage80_h1_fifth{fifth + 1}"] = coveredH1.Skip(from).Take(to - from).Count(c => c) / (double)(to - from);
         }
+    }
+
+    /// <summary>
+    /// A point's fields by name: the section after the tags (the first space after <c>symbol=</c>, so a symbol cannot
+    /// fake one) up to the timestamp, whatever order and fields the writer uses.
+    /// </summary>
+    private static Dictionary<string, string> Fields(string line)
+    {
+        int from = line.IndexOf(' ', line.IndexOf("symbol=", StringComparison.Ordinal)) + 1;
+        int to = line.LastIndexOf(' ');
+        return line[from..to].Split(',').Select(f => f.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1].TrimEnd('i'));
     }
 
     private static string Between(string line, string key, string end)

@@ -39,7 +39,7 @@ public sealed class KafkaOptions
     /// <summary>Any librdkafka consumer property (security.protocol, sasl.*, ssl.*, fetch tuning).</summary>
     public Dictionary<string, string> Consumer { get; set; } = [];
 
-    /// <summary>Any librdkafka producer property, for the dead-letter producer and <c>replay</c>.</summary>
+    /// <summary>Any librdkafka producer property, for every producer of the worker and the verbs (dead letters, state checkpoints, forecasts, models, <c>replay</c>).</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
 
     /// <summary>Ticks queued between the consumer and the forecaster before consumption pauses. Default 50,000.</summary>
