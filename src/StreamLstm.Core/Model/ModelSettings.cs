@@ -18,11 +18,13 @@ public sealed record ModelSettings
     /// <summary>
     /// Inputs per tick: the first this many of <see cref="SymbolFeatures"/>, by <see cref="Features"/> unless given.
     /// Stored with a version, which is how a version from before <see cref="Features"/> existed says it reads prices.
+    /// Not a configuration key: its setter is private, so the configuration binder skips it; <c>config.json</c> sets it.
     /// </summary>
+    [System.Text.Json.Serialization.JsonInclude]
     public int InputSize
     {
         get => _inputSize ?? FeatureSets.InputSize(Features);
-        init => _inputSize = value;
+        private init => _inputSize = value;
     }
 
     /// <summary>These settings reading <paramref name="set"/> (<c>price</c> or <c>quote</c>).</summary>
