@@ -16,7 +16,4 @@ public static class FeatureSets
 
     /// <summary>The inputs a model of the set reads (<c>auto</c> counts as <c>price</c> until it is resolved).</summary>
     public static int InputSize(string set) => set == Quote ? SymbolFeatures.Count : SymbolFeatures.PriceCount;
-
-    /// <summary>The set a trained model's input size stands for.</summary>
-    public static string Of(int inputSize) => inputSize == SymbolFeatures.Count ? Quote : Price;
 }

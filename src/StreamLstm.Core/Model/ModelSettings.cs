@@ -6,8 +6,6 @@ namespace StreamLstm.Model;
 /// <summary>The shape of the forecaster (configuration section <c>Model</c>).</summary>
 public sealed record ModelSettings
 {
-    private readonly int? _inputSize;
-
     /// <summary>
     /// The features the model reads (<see cref="FeatureSets"/>): <c>price</c>, <c>quote</c> (adds bid, ask, volume and
     /// tick intensity), or <c>auto</c> (default): chosen when the model is trained, <c>quote</c> only where the training
@@ -16,25 +14,20 @@ public sealed record ModelSettings
     public string Features { get; init; } = FeatureSets.Auto;
 
     /// <summary>
-    /// Inputs per tick: the first this many of <see cref="SymbolFeatures"/>, by <see cref="Features"/> unless given.
-    /// Stored with a version, which is how a version from before <see cref="Features"/> existed says it reads prices.
-    /// Not a configuration key: its setter is private, so the configuration binder skips it; <c>config.json</c> sets it.
+    /// Inputs per tick: the first this many of <see cref="SymbolFeatures"/>, by <see cref="Features"/> (<c>auto</c>
+    /// counts as <c>price</c> until training resolves it). Derived, so not a configuration key; written into
+    /// <c>config.json</c> for readers, and ignored when read back.
     /// </summary>
-    [System.Text.Json.Serialization.JsonInclude]
-    public int InputSize
-    {
-        get => _inputSize ?? FeatureSets.InputSize(Features);
-        private init => _inputSize = value;
-    }
+    public int InputSize => FeatureSets.InputSize(Features);
 
     /// <summary>These settings reading <paramref name="set"/> (<c>price</c> or <c>quote</c>).</summary>
-    public ModelSettings WithFeatures(string set) => this with { Features = set, InputSize = FeatureSets.InputSize(set) };
+    public ModelSettings WithFeatures(string set) => this with { Features = set };
 
     /// <summary>
     /// A stored version's settings with <see cref="Features"/> resolved: a version stored before the setting existed
-    /// (so <c>auto</c> when read) reads what its input size says.
+    /// (so <c>auto</c> when read) read the price features, the only ones there were.
     /// </summary>
-    public ModelSettings Resolved() => Features == FeatureSets.Auto ? WithFeatures(FeatureSets.Of(InputSize)) : this;
+    public ModelSettings Resolved() => Features == FeatureSets.Auto ? WithFeatures(FeatureSets.Price) : this;
 
     /// <summary>LSTM hidden units per layer. Default 64.</summary>
     [Range(1, 1024)]
@@ -75,9 +68,5 @@ public sealed record ModelSettings
             throw new ValidationException($"Model:BurnIn ({BurnIn}) must be less than Model:Window ({Window})");
         if (!FeatureSets.All.Contains(Features))
             throw new ValidationException($"Model:Features is '{Features}'; it must be one of {string.Join(", ", FeatureSets.All)}");
-        if (InputSize is not (SymbolFeatures.PriceCount or SymbolFeatures.Count)
-            || (Features != FeatureSets.Auto && InputSize != FeatureSets.InputSize(Features)))
-            throw new ValidationException($"model input size {InputSize} does not match Model:Features '{Features}' " +
-                $"(this build reads {SymbolFeatures.PriceCount} price or {SymbolFeatures.Count} quote features)");
     }
 }
