@@ -11,7 +11,7 @@ internal readonly record struct TickExtras(double Volume, double Bid, double Ask
     public static TickExtras None => new(double.NaN, double.NaN, double.NaN);
 
     public static TickExtras Of(double? volume, double? bid, double? ask) =>
-        new(volume ?? double.NaN, bid is not null && ask is not null ? bid.Value : double.NaN, bid is not null && ask is not null ? ask.Value : double.NaN);
+        bid is { } b && ask is { } a ? new(volume ?? double.NaN, b, a) : new(volume ?? double.NaN, double.NaN, double.NaN);
 
     public bool Any => !double.IsNaN(Volume) || !double.IsNaN(Bid);
 
